@@ -1,0 +1,1 @@
+"""Identity and access: users, roles with scopes, tokens, WeChat login, the policy layer."""

@@ -1,0 +1,196 @@
+"""Authorization in one place.
+
+Every route under /api/v1 declares its policy with `@access(roles, Model, "x_id")` or
+`@public`; a test walks the URL map and fails on any route without one.
+
+* Role check: the caller must hold one of `roles` somewhere, else 403 FORBIDDEN.
+* Scope check: the object named in the path is loaded here and must lie inside the scope
+  of one of those role assignments, else 404 NOT_FOUND (we do not confirm it exists).
+* Lists: `scoped(stmt, Model)` adds the same scope rule to the query's WHERE clause.
+
+An object's scope is read from three attributes models expose (columns or hybrid
+properties): `county_id`, `cooperative_id`, `member_id`. A county role covers objects
+whose `county_id` is its county; a cooperative role those whose `cooperative_id` is its
+cooperative; the member role those whose `member_id` is its member record.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from flask import g, request
+from sqlalchemy import false, or_, select
+
+from auth.models import ROLES, SCOPE_OF_ROLE, RoleAssignment, TokenFamily, User
+from auth.tokens import decode
+from coop.dbtypes import MAX_ID
+from coop.errors import Forbidden, NotFound, Unauthorized
+from coop.extensions import db
+
+PUBLIC = "public"
+ANY_USER = "any_user"
+SCOPE_ATTR = {"county": "county_id", "cooperative": "cooperative_id", "member": "member_id"}
+
+# Role groups routes use; kept here so the matrix of who-may-do-what reads in one file.
+COUNTY = ("county_admin", "county_finance", "county_reviewer")
+COUNTY_ADMIN = ("county_admin",)
+COUNTY_MONEY = ("county_admin", "county_finance")
+COUNTY_FINANCE = ("county_finance",)
+COOP_WRITE = ("coop_manager",)
+COOP_READ = COUNTY + ("coop_manager", "commissioner")
+MEMBER_READ = COOP_READ + ("member",)
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    scope_type: str
+    scope_id: int
+    department: str = ""
+
+
+@dataclass(frozen=True)
+class Policy:
+    roles: tuple | str
+    model: type | None = None
+    id_arg: str | None = None
+
+
+def _bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("请先登录", code="AUTH_REQUIRED")
+    return token.strip()
+
+
+def authenticate() -> User:
+    """Resolve the bearer token to an active user whose token family is not revoked."""
+    claims = decode(_bearer_token(), "access")
+    row = db.session.execute(
+        select(User, TokenFamily.revoked_at)
+        .join(TokenFamily, TokenFamily.user_id == User.id)
+        .where(User.id == int(claims["sub"]), TokenFamily.id == claims["fam"])
+    ).first()
+    if row is None or row.revoked_at is not None or row.User.status != "active":
+        raise Unauthorized("登录已失效，请重新登录", code="TOKEN_INVALID")
+    g.user = row.User
+    g.token_claims = claims
+    g.grants = tuple(Grant(r.role, r.scope_type, r.scope_id, r.department or "")
+                     for r in row.User.roles)
+    return g.user
+
+
+def current_user() -> User:
+    return g.user
+
+
+def grants_for(roles) -> tuple[Grant, ...]:
+    """The caller's grants whose role is in `roles` (all grants for ANY_USER)."""
+    grants = g.get("grants", ())
+    if roles == ANY_USER:
+        return grants
+    return tuple(gr for gr in grants if gr.role in roles)
+
+
+def covers(grant: Grant, obj) -> bool:
+    attr = SCOPE_ATTR.get(grant.scope_type)
+    return attr is not None and getattr(obj, attr, None) == grant.scope_id
+
+
+def in_scope(obj, roles) -> bool:
+    user = g.get("user")
+    if user is not None and user.is_superuser:
+        return True
+    return any(covers(grant, obj) for grant in grants_for(roles))
+
+
+def require_role(roles) -> None:
+    user = g.user
+    if roles == ANY_USER or user.is_superuser:
+        return
+    if not grants_for(roles):
+        raise Forbidden()
+
+
+def load_scoped(model, obj_id, roles=None):
+    """Load `model` by id if it lies in the caller's scope for `roles`, else 404.
+
+    Also used by services for ids named in a request body (a village, a member…).
+    """
+    roles = roles if roles is not None else g.get("policy_roles", ANY_USER)
+    if not isinstance(obj_id, int) or isinstance(obj_id, bool) or not 0 < obj_id <= MAX_ID:
+        raise NotFound()
+    obj = db.session.get(model, obj_id)
+    if obj is None or not in_scope(obj, roles):
+        raise NotFound()
+    return obj
+
+
+def scoped(stmt, model, roles=None):
+    """Restrict a SELECT on `model` to the caller's scope, in SQL."""
+    user = g.user
+    if user.is_superuser:
+        return stmt
+    roles = roles if roles is not None else g.get("policy_roles", ANY_USER)
+    clauses = []
+    for grant in grants_for(roles):
+        column = getattr(model, SCOPE_ATTR.get(grant.scope_type, ""), None)
+        if column is not None:
+            clauses.append(column == grant.scope_id)
+    return stmt.where(or_(*clauses) if clauses else false())
+
+
+def has_grant(role: str, scope_type: str, scope_id: int, department: str | None = None) -> bool:
+    return any(gr.role == role and gr.scope_type == scope_type and gr.scope_id == scope_id
+               and (department is None or gr.department == department)
+               for gr in g.get("grants", ()))
+
+
+def access(roles, model=None, id_arg: str | None = None):
+    """Declare who may call a view; load and scope-check the object named by `id_arg`.
+
+    The loaded object replaces the path argument, under its name without `_id`
+    (`coop_id` → `coop`). Put it above the smorest decorators so 401/403/404 come
+    before body validation.
+    """
+    if roles not in (ANY_USER,):
+        unknown = set(roles) - set(ROLES)
+        if unknown:
+            raise ValueError(f"unknown roles {unknown}")
+    if model is not None and id_arg is None:
+        raise ValueError("access() with a model needs the path argument naming its id")
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            authenticate()
+            require_role(roles)
+            g.policy_roles = roles
+            if model is not None:
+                obj = load_scoped(model, kwargs.pop(id_arg), roles)
+                kwargs[id_arg.removesuffix("_id")] = obj
+            return view(*args, **kwargs)
+
+        wrapper._policy = Policy(roles, model, id_arg)
+        return wrapper
+
+    return decorate
+
+
+def public(view):
+    """Mark a view as deliberately open (login, public notices, health)."""
+    view._policy = Policy(PUBLIC)
+    return view
+
+
+def policy_of(view) -> Policy | None:
+    return getattr(view, "_policy", None)
+
+
+def role_scope_type(role: str) -> str:
+    return SCOPE_OF_ROLE[role]
+
+
+def assignments_query(user_id: int):
+    return select(RoleAssignment).where(RoleAssignment.user_id == user_id)

@@ -1,0 +1,108 @@
+"""Configuration from the environment, in three profiles (CONTRACT §0).
+
+`COOP_ENV` picks the profile: development (default), testing, production. Every other
+setting comes from an environment variable of the same name; production refuses to start
+with a default or short secret rather than run with one anybody can read in this file.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+# Development defaults. They are public (this file is in git), so production rejects them.
+DEV_SECRET = "dev-secret-not-for-production-use-0000"
+DEV_FIELD_KEY = "dev-field-key-not-for-production-use-00"
+MIN_SECRET_BYTES = 32
+PROFILES = ("development", "testing", "production")
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot make a safe configuration."""
+
+
+def normalize_database_url(url: str) -> str:
+    """Force utf8mb4 on MySQL URLs: MySQL's `utf8` cannot store every Chinese name."""
+    if not url.startswith("mysql"):
+        return url
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query["charset"] = "utf8mb4"
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _int_env(env, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def load_config(env=None) -> dict:
+    """Build the Flask config mapping for the profile named by COOP_ENV."""
+    env = os.environ if env is None else env
+    profile = env.get("COOP_ENV", "development")
+    if profile not in PROFILES:
+        raise ConfigError(f"COOP_ENV must be one of {', '.join(PROFILES)}, got {profile!r}")
+    default_db = f"sqlite:///{INSTANCE_DIR / 'coop.sqlite3'}"
+    if profile == "testing":
+        default_db = env.get("TEST_DATABASE_URL") or "sqlite://"
+    cfg = {
+        "COOP_ENV": profile,
+        "TESTING": profile == "testing",
+        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET),
+        "JWT_SECRET": env.get("JWT_SECRET", DEV_SECRET),
+        "JWT_ISSUER": env.get("JWT_ISSUER", "coop-backend"),
+        "JWT_AUDIENCE": env.get("JWT_AUDIENCE", "coop-miniprogram"),
+        "JWT_ACCESS_SECONDS": _int_env(env, "JWT_ACCESS_SECONDS", 900),
+        "JWT_REFRESH_SECONDS": _int_env(env, "JWT_REFRESH_SECONDS", 30 * 24 * 3600),
+        "WECHAT_APPID": env.get("WECHAT_APPID", "wx-dev-appid"),
+        "WECHAT_SECRET": env.get("WECHAT_SECRET", "wx-dev-secret"),
+        "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+        "WECHAT_TIMEOUT_SECONDS": float(env.get("WECHAT_TIMEOUT_SECONDS", "5")),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "DISCLOSURE_MIN_DAYS": _int_env(env, "DISCLOSURE_MIN_DAYS", 7),
+        "FIELD_ENCRYPTION_KEY": env.get("FIELD_ENCRYPTION_KEY", DEV_FIELD_KEY),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(env.get("DATABASE_URL") or default_db),
+        # Uploads (member and trade spreadsheets) are the largest bodies we accept.
+        "MAX_CONTENT_LENGTH": _int_env(env, "MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
+        "IDEMPOTENCY_TTL_HOURS": _int_env(env, "IDEMPOTENCY_TTL_HOURS", 48),
+        # flask-smorest / OpenAPI
+        "API_TITLE": "村党组织领办合作社 API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        "JSON_SORT_KEYS": False,
+    }
+    if profile == "production" and cfg["DISCLOSURE_MIN_DAYS"] < 7:
+        raise ConfigError("DISCLOSURE_MIN_DAYS may not be below 7 in production (公示期)")
+    if cfg["DISCLOSURE_MIN_DAYS"] < 0:
+        raise ConfigError("DISCLOSURE_MIN_DAYS may not be negative")
+    return cfg
+
+
+def check_production_secrets(cfg: dict) -> None:
+    """Refuse to run production with a secret that is public or too short to be safe."""
+    if cfg["COOP_ENV"] != "production":
+        return
+    for name, dev_value in (("SECRET_KEY", DEV_SECRET), ("JWT_SECRET", DEV_SECRET),
+                            ("FIELD_ENCRYPTION_KEY", DEV_FIELD_KEY)):
+        value = cfg.get(name) or ""
+        if value == dev_value:
+            raise ConfigError(f"{name} is the development default; set a secret of your own")
+        if len(value.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+    if cfg["WECHAT_SECRET"] == "wx-dev-secret":
+        raise ConfigError("WECHAT_SECRET is the development default; set the mini-program's secret")

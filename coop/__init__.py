@@ -1,0 +1,127 @@
+"""The cooperative backend: create_app() builds the Flask application."""
+from __future__ import annotations
+
+import importlib
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import ConfigError, check_production_secrets, load_config
+
+# Each capability's routes module exposes `blp` (a flask-smorest Blueprint under /api/v1)
+# and may expose `web` (plain Flask blueprints) and `cli` (a blueprint with CLI commands).
+CAPABILITIES = (
+    "auth.routes",
+    "coop.places.routes",
+    "coop.registry.routes",
+    "coop.shares.routes",
+    "coop.distribution.routes",
+    "coop.payouts.routes",
+    "coop.county.routes",
+    "coop.reports.routes",
+    "coop.audit_routes",
+)
+
+
+class JSONProvider(DefaultJSONProvider):
+    """ISO dates and decimal strings (Flask's default would give RFC 822 dates)."""
+
+    ensure_ascii = False
+    sort_keys = False
+
+    @staticmethod
+    def default(o):
+        if isinstance(o, datetime):
+            return o.isoformat()
+        if isinstance(o, date):
+            return o.isoformat()
+        if isinstance(o, Decimal):
+            return str(o)
+        return DefaultJSONProvider.default(o)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # Foreign keys are off by default in SQLite; a busy timeout lets writers queue.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def _engine_options(uri: str) -> dict:
+    if uri.startswith("mysql"):
+        # READ COMMITTED: locking reads see committed rows and take no gap locks.
+        return {"pool_pre_ping": True, "pool_recycle": 3600,
+                "isolation_level": "READ COMMITTED"}
+    return {}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app from the environment, with `config` overriding any key (tests)."""
+    cfg = load_config()
+    if config:
+        cfg.update(config)
+    check_production_secrets(cfg)
+
+    app = Flask(__name__, instance_path=str(_instance_dir()))
+    app.json_provider_class = JSONProvider
+    app.json = JSONProvider(app)
+    app.config.update(cfg)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                          _engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+
+    from coop import logs
+    logs.configure_logging(app.config["LOG_LEVEL"])
+    logs.init_request_ids(app)
+
+    from coop.api import BoundedIntConverter, api
+    from coop.errors import register_error_handlers
+    from coop.extensions import db, limiter, migrate
+
+    app.url_map.converters["int"] = BoundedIntConverter
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True,
+                     compare_type=True)
+    limiter.init_app(app)
+    api.init_app(app)
+    api.register_converter(BoundedIntConverter, "integer")
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    api.spec.options["security"] = [{"bearerAuth": []}]
+    register_error_handlers(app)
+
+    import coop.models  # noqa: F401  (every table known to the metadata)
+    from coop import audit, health, idempotency
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(audit.cli)
+    app.register_blueprint(idempotency.cli)
+    for name in CAPABILITIES:
+        module = importlib.import_module(name)
+        if getattr(module, "blp", None) is not None:
+            api.register_blueprint(module.blp)
+        for blueprint in getattr(module, "web", ()):
+            app.register_blueprint(blueprint)
+        if getattr(module, "cli", None) is not None:
+            app.register_blueprint(module.cli)
+    return app
+
+
+def _instance_dir():
+    from config import INSTANCE_DIR
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    return INSTANCE_DIR
+
+
+def _migrations_dir():
+    from pathlib import Path
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+__all__ = ["create_app", "ConfigError"]

@@ -1,0 +1,23 @@
+"""The flask-smorest Api, with the contract's error format and bounded path ids."""
+from __future__ import annotations
+
+from flask_smorest import Api as SmorestApi
+from werkzeug.routing import IntegerConverter
+
+from coop.dbtypes import MAX_ID
+from coop.errors import problem_for_exception
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` that only matches ids a BIGINT can hold: a huge id is a 404, not a 500."""
+
+    def __init__(self, url_map, fixed_digits=0, min=1, max=MAX_ID, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class Api(SmorestApi):
+    def handle_http_exception(self, error):
+        return problem_for_exception(error)
+
+
+api = Api()

@@ -1,0 +1,1 @@
+"""County money: collective income, evaluations, rewards, budgeted subsidy programs."""

@@ -1,0 +1,2 @@
+"""Tables of the county capability."""
+from coop.extensions import db  # noqa: F401

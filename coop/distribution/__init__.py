@@ -1,0 +1,1 @@
+"""The yearly surplus: accounts, trades, distribution plans, public notice."""

@@ -1,0 +1,2 @@
+"""Tables of the distribution capability."""
+from coop.extensions import db  # noqa: F401

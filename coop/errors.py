@@ -1,0 +1,167 @@
+"""Errors as RFC 9457 problem+json (CONTRACT §0), produced in one place.
+
+Services raise DomainError subclasses with a machine `code` and a Chinese `detail`; this
+module turns them, and every HTTP error Flask or webargs raises, into the contract's body.
+"""
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from flask import Flask, g, jsonify
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("coop.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+# Machine code and Chinese detail for each status when nothing more specific is known.
+DEFAULT_CODES = {
+    400: ("MALFORMED_REQUEST", "请求格式错误，无法解析"),
+    401: ("AUTH_REQUIRED", "请先登录"),
+    403: ("FORBIDDEN", "您的角色无权执行此操作"),
+    404: ("NOT_FOUND", "对象不存在或不在您的权限范围内"),
+    405: ("METHOD_NOT_ALLOWED", "不支持该请求方法"),
+    406: ("NOT_ACCEPTABLE", "无法提供所请求的格式"),
+    409: ("STATE_CONFLICT", "当前状态不允许此操作，或操作与其他请求冲突"),
+    413: ("PAYLOAD_TOO_LARGE", "请求内容过大"),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "不支持的内容类型"),
+    422: ("VALIDATION_FAILED", "提交的数据未通过校验"),
+    429: ("RATE_LIMITED", "请求过于频繁，请稍后再试"),
+    500: ("INTERNAL_ERROR", "服务器内部错误，请联系管理员并提供请求编号"),
+    503: ("SERVICE_UNAVAILABLE", "服务暂不可用，请稍后再试"),
+}
+
+
+class DomainError(Exception):
+    """A business-rule failure the caller can act on. Subclasses fix status and code."""
+
+    status = 422
+    code = "VALIDATION_FAILED"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None,
+                 errors: dict | None = None, status: int | None = None, headers=None):
+        self.status = status or self.status
+        self.code = code or self.code
+        self.detail = detail or DEFAULT_CODES.get(self.status, ("", "请求失败"))[1]
+        self.errors = errors
+        self.headers = headers or {}
+        super().__init__(f"{self.code}: {self.detail}")
+
+
+class ValidationFailed(DomainError):
+    status, code = 422, "VALIDATION_FAILED"
+
+
+class RuleViolation(DomainError):
+    """422 with a business-rule code from the contract (INSUFFICIENT_SHARES, …)."""
+    status = 422
+
+
+class NotFound(DomainError):
+    status, code = 404, "NOT_FOUND"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "FORBIDDEN"
+
+
+class Unauthorized(DomainError):
+    status, code = 401, "AUTH_REQUIRED"
+
+
+class Conflict(DomainError):
+    status, code = 409, "STATE_CONFLICT"
+
+
+class TooLarge(DomainError):
+    status, code = 413, "PAYLOAD_TOO_LARGE"
+
+
+class ServiceUnavailable(DomainError):
+    status, code = 503, "SERVICE_UNAVAILABLE"
+
+
+def problem(status: int, code: str | None = None, detail: str | None = None,
+            errors: dict | None = None, headers: dict | None = None):
+    """Build a problem+json response."""
+    default_code, default_detail = DEFAULT_CODES.get(status, ("ERROR", "请求失败"))
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "code": code or default_code,
+        "detail": detail or default_detail,
+    }
+    if errors:
+        body["errors"] = errors
+    request_id = g.get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _webargs_errors(exc: HTTPException) -> dict | None:
+    """webargs puts {location: {field: [messages]}} on exc.data; flatten the locations."""
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages")
+    if not isinstance(messages, dict):
+        return None
+    flat: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    return flat or None
+
+
+def problem_for_exception(exc: Exception):
+    """The response the contract prescribes for any exception a view raises."""
+    from coop.extensions import db
+
+    if isinstance(exc, DomainError):
+        db.session.rollback()
+        return problem(exc.status, exc.code, exc.detail, exc.errors, exc.headers)
+    if isinstance(exc, HTTPException):
+        db.session.rollback()
+        status = exc.code or 500
+        headers = {}
+        if status == 405 and getattr(exc, "valid_methods", None):
+            headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        errors = _webargs_errors(exc)
+        if status == 400 and errors:
+            # webargs reports a body that is not JSON as a 400 on the "json" location.
+            return problem(400, "MALFORMED_REQUEST", "请求体不是合法的 JSON", errors)
+        retry_after = getattr(exc, "retry_after", None)
+        if status == 429:
+            headers["Retry-After"] = str(int(retry_after or 60))
+        return problem(status, errors=errors, headers=headers)
+    if isinstance(exc, OperationalError) and _is_lock_conflict(exc):
+        db.session.rollback()
+        return problem(409, "STATE_CONFLICT", "操作与其他请求冲突，请重试")
+    log.exception("unhandled error", extra={"request_id": g.get("request_id")})
+    try:
+        db.session.rollback()
+    except Exception:  # pragma: no cover - the original error is what matters
+        log.exception("rollback failed")
+    return problem(500)
+
+
+def _is_lock_conflict(exc: OperationalError) -> bool:
+    # 1213 deadlock, 1205 lock wait timeout (MySQL); "database is locked" (SQLite busy)
+    orig = getattr(exc, "orig", None)
+    args = getattr(orig, "args", ())
+    if args and args[0] in (1205, 1213):
+        return True
+    return "database is locked" in str(exc)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(Exception, problem_for_exception)

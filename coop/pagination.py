@@ -1,0 +1,36 @@
+"""Pagination in the body (CONTRACT §0): {items, page, per_page, total}."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = fields.Integer(load_default=20,
+                              validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+@lru_cache(maxsize=None)
+def page_schema(item_schema: type[Schema]) -> type[Schema]:
+    """A page-of-items schema for the OpenAPI spec and serialization."""
+    return type(f"{item_schema.__name__.removesuffix('Schema')}PageSchema", (Schema,), {
+        "items": fields.List(fields.Nested(item_schema), required=True),
+        "page": fields.Integer(required=True),
+        "per_page": fields.Integer(required=True),
+        "total": fields.Integer(required=True),
+    })
+
+
+def paginate(session, stmt, page: int, per_page: int, *, scalars: bool = True) -> dict:
+    """Run `stmt` for one page plus a COUNT over the same filter."""
+    total = session.execute(
+        select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    result = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    items = result.scalars().all() if scalars else result.all()
+    return {"items": items, "page": page, "per_page": per_page, "total": total}

@@ -1,0 +1,1 @@
+"""Payout batches: what is owed to whom, paid through the bank, with results recorded."""

@@ -1,0 +1,1 @@
+"""Places: county → town → village, and demonstration zones (片区)."""

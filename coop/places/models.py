@@ -1,0 +1,71 @@
+"""County (县), town (乡镇/街道), village (行政村) and zone (片区).
+
+Each row carries `county_id` (a County is its own) so the policy layer can scope it.
+"""
+from __future__ import annotations
+
+from sqlalchemy import String, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column
+
+from coop.dbtypes import created_at, fk, intpk
+from coop.extensions import db
+
+
+class County(db.Model):
+    __tablename__ = "counties"
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    code: Mapped[str] = mapped_column(String(6), nullable=False, unique=True)
+    created_at: Mapped[created_at]
+
+    @hybrid_property
+    def county_id(self):
+        return self.id
+
+
+class Town(db.Model):
+    __tablename__ = "towns"
+
+    id: Mapped[intpk]
+    county_id: Mapped[int] = fk("counties.id", nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    code: Mapped[str | None] = mapped_column(String(9))
+    created_at: Mapped[created_at]
+
+    __table_args__ = (UniqueConstraint("county_id", "name"),)
+
+
+class Village(db.Model):
+    __tablename__ = "villages"
+
+    id: Mapped[intpk]
+    county_id: Mapped[int] = fk("counties.id", nullable=False, index=True)
+    town_id: Mapped[int] = fk("towns.id", nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    # 12-digit statistical division code (统计用区划代码)
+    code: Mapped[str] = mapped_column(String(12), nullable=False, unique=True)
+    party_secretary_name: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[created_at]
+
+
+class Zone(db.Model):
+    """A demonstration zone: 3–5 neighbouring villages of one town under a joint committee."""
+
+    __tablename__ = "zones"
+
+    id: Mapped[intpk]
+    county_id: Mapped[int] = fk("counties.id", nullable=False, index=True)
+    town_id: Mapped[int] = fk("towns.id", nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    secretary_name: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[created_at]
+
+
+class ZoneVillage(db.Model):
+    __tablename__ = "zone_villages"
+
+    zone_id: Mapped[int] = fk("zones.id", primary_key=True)
+    # A village belongs to at most one zone.
+    village_id: Mapped[int] = fk("villages.id", primary_key=True, unique=True)

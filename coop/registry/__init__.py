@@ -1,0 +1,1 @@
+"""The cooperative registry: cooperatives, their officers and managers, members."""

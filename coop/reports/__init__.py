@@ -1,0 +1,1 @@
+"""Payout reports, the county dashboard."""

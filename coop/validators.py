@@ -1,0 +1,67 @@
+"""Check-digit validators for Chinese identifiers, and phone numbers."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+# GB 11643-1999: 18-character citizen ID number, last character a mod-11 check.
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+
+# GB 32100-2015: 18-character unified social credit code, last a mod-31 check.
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+_PHONE = re.compile(r"^1[3-9]\d{9}$")
+_VILLAGE_CODE = re.compile(r"^\d{12}$")
+_COUNTY_CODE = re.compile(r"^\d{6}$")
+
+
+def id_card_check_char(first17: str) -> str:
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS)) % 11]
+
+
+def is_valid_id_card(number: str) -> bool:
+    """GB 11643 checksum plus a real birth date in positions 7–14."""
+    if not isinstance(number, str):
+        return False
+    number = number.strip().upper()
+    if not _ID_PATTERN.match(number):
+        return False
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    if born.year < 1900 or born > date.today():
+        return False
+    return id_card_check_char(number[:17]) == number[17]
+
+
+def uscc_check_char(first17: str) -> str:
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
+    return _USCC_CHARS[(31 - total % 31) % 31]
+
+
+def is_valid_credit_code(code: str) -> bool:
+    """GB 32100 unified social credit code with its check character."""
+    if not isinstance(code, str):
+        return False
+    code = code.strip().upper()
+    if not _USCC_PATTERN.match(code):
+        return False
+    return uscc_check_char(code[:17]) == code[17]
+
+
+def is_valid_phone(phone: str) -> bool:
+    """Mainland mobile number (11 digits starting 13–19)."""
+    return isinstance(phone, str) and bool(_PHONE.match(phone))
+
+
+def is_valid_village_code(code: str) -> bool:
+    return isinstance(code, str) and bool(_VILLAGE_CODE.match(code))
+
+
+def is_valid_county_code(code: str) -> bool:
+    return isinstance(code, str) and bool(_COUNTY_CODE.match(code))
