@@ -1,0 +1,68 @@
+"""Creating payout batches. Used by distributions, reward rounds and subsidies alike."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from coop import audit
+from coop.errors import Conflict
+from coop.payouts.models import PayoutBatch, PayoutLine
+
+
+@dataclass(frozen=True)
+class Payee:
+    """One line to pay. `bank_account_enc`/`_masked` come from the payee's record."""
+
+    payee_type: str              # member | cooperative | secretary | manager
+    payee_name: str
+    amount_fen: int
+    cooperative_id: int | None = None
+    town_id: int | None = None
+    member_id: int | None = None
+    bank_name: str | None = None
+    bank_account_enc: str | None = None
+    bank_account_masked: str | None = None
+    is_collective: bool = False
+    reissue_of_id: int | None = None
+
+
+def create_batch(session: Session, actor, *, county_id: int, cooperative_id: int | None,
+                 source: str, source_id: int, year: int, payees: list[Payee],
+                 sequence: int = 0) -> PayoutBatch:
+    """Write a batch and its lines in the caller's transaction (the caller commits).
+
+    At most one batch per (source, source_id, sequence): the unique key decides a race,
+    and the loser gets 409 STATE_CONFLICT. Zero-amount payees are not written.
+    """
+    payees = [p for p in payees if p.amount_fen]
+    batch = PayoutBatch(county_id=county_id, cooperative_id=cooperative_id, source=source,
+                        source_id=source_id, sequence=sequence, year=year, status="open",
+                        line_count=len(payees), total_fen=sum(p.amount_fen for p in payees),
+                        created_by=getattr(actor, "id", None))
+    session.add(batch)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict("该对象已生成发放批次") from exc
+    session.add_all([PayoutLine(
+        batch_id=batch.id, county_id=county_id,
+        cooperative_id=p.cooperative_id if p.cooperative_id is not None else cooperative_id,
+        town_id=p.town_id, member_id=p.member_id, source=source, year=year,
+        payee_type=p.payee_type, payee_name=p.payee_name, bank_name=p.bank_name,
+        bank_account_enc=p.bank_account_enc, bank_account_masked=p.bank_account_masked,
+        amount_fen=p.amount_fen, is_collective=p.is_collective, status="pending",
+        reissue_of_id=p.reissue_of_id) for p in payees])
+    audit.record(session, actor, "payout_batch.create", "payout_batch", batch.id,
+                 after={"source": source, "source_id": source_id, "sequence": sequence,
+                        "line_count": batch.line_count, "total_fen": batch.total_fen})
+    return batch
+
+
+def batch_for(session: Session, source: str, source_id: int) -> PayoutBatch | None:
+    return session.execute(select(PayoutBatch).where(
+        PayoutBatch.source == source, PayoutBatch.source_id == source_id,
+        PayoutBatch.sequence == 0)).scalar_one_or_none()
