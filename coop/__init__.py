@@ -80,7 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     logs.configure_logging(app.config["LOG_LEVEL"])
     logs.init_request_ids(app)
 
-    from coop.api import BoundedIntConverter, api
+    from coop.api import Api, BoundedIntConverter
     from coop.errors import register_error_handlers
     from coop.extensions import db, limiter, migrate
 
@@ -89,8 +89,10 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True,
                      compare_type=True)
     limiter.init_app(app)
-    api.init_app(app)
-    api.register_converter(BoundedIntConverter, "integer")
+    api = Api(app)  # one per app: tests build several apps in one process
+    app.extensions["coop_api"] = api
+    api.register_converter(BoundedIntConverter, lambda c: {
+        "type": "integer", "minimum": 1, "maximum": c.max, "format": "int64"})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.spec.options["security"] = [{"bearerAuth": []}]

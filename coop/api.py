@@ -19,5 +19,3 @@ class Api(SmorestApi):
     def handle_http_exception(self, error):
         return problem_for_exception(error)
 
-
-api = Api()

@@ -23,7 +23,7 @@ import click
 from flask import Blueprint, g, has_request_context
 from flask.cli import with_appcontext
 from sqlalchemy import BigInteger, Integer, String, Text, event, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, scoped_session
 
 from coop.dbtypes import UTCDateTime, intpk, utcnow
 from coop.extensions import db
@@ -115,6 +115,10 @@ def record(session: Session, actor, action: str, object_type: str, object_id=Non
     `actor` is a user object (anything with `.id`), a user id, or None for the system.
     `before`/`after` are JSON-able dicts of the object's state.
     """
+    session = session.registry() if isinstance(session, scoped_session) else session
+    if not session.in_transaction():
+        # Tie the queued row to a transaction, so a rollback before any SQL drops it too.
+        session.begin()
     actor_id = getattr(actor, "id", actor)
     request_id = g.get("request_id") if has_request_context() else None
     session.info.setdefault(_PENDING, []).append(_Pending(
@@ -164,9 +168,10 @@ def _chain_on_commit(session: Session) -> None:
         _append_pending(session)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_on_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_on_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the outermost transaction, not a savepoint
+        session.info.pop(_PENDING, None)
 
 
 @dataclass
