@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coop import audit
+from coop.county.guards import check_year, flush_or_conflict
 from coop.county.models import CollectiveIncomeItem
 from coop.places.models import Village
 
@@ -39,3 +40,40 @@ def income_for_year(session: Session, village_id: int, year: int) -> int:
                             .where(CollectiveIncomeItem.village_id == village_id,
                                    CollectiveIncomeItem.year == year)).scalar_one()
     return int(total)
+
+
+def income_breakdown(session: Session, village_id: int, year: int) -> list[CollectiveIncomeItem]:
+    """The rows that make up the year's income: the entered figure and distribution lines."""
+    return list(session.execute(
+        select(CollectiveIncomeItem)
+        .where(CollectiveIncomeItem.village_id == village_id, CollectiveIncomeItem.year == year)
+        .order_by(CollectiveIncomeItem.source.desc(), CollectiveIncomeItem.source_id,
+                  CollectiveIncomeItem.id)).scalars())
+
+
+def set_entered_income(session: Session, actor, village: Village, year: int,
+                       amount_fen: int) -> list[CollectiveIncomeItem]:
+    """Store the county's figure of the village collective's income (村集体收入录入).
+
+    There is one 'entered' row per village and year; a second PUT replaces its amount.
+    Distribution-fed rows are never touched. Returns the year's breakdown.
+    """
+    check_year(year)
+    item = session.execute(select(CollectiveIncomeItem).where(
+        CollectiveIncomeItem.village_id == village.id, CollectiveIncomeItem.year == year,
+        CollectiveIncomeItem.source == "entered", CollectiveIncomeItem.source_id == 0)
+    ).scalar_one_or_none()
+    before = None if item is None else {"year": year, "amount_fen": item.amount_fen}
+    if item is None:
+        item = CollectiveIncomeItem(county_id=village.county_id, village_id=village.id,
+                                    year=year, source="entered", source_id=0,
+                                    amount_fen=amount_fen, created_by=getattr(actor, "id", None))
+        session.add(item)
+    else:
+        item.amount_fen = amount_fen
+        item.created_by = getattr(actor, "id", None)
+    flush_or_conflict(session, "该年度收入正被同时录入，请重试")
+    audit.record(session, actor, "collective_income.enter", "village", village.id,
+                 before=before, after={"year": year, "amount_fen": amount_fen})
+    session.commit()
+    return income_breakdown(session, village.id, year)

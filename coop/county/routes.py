@@ -1,4 +1,245 @@
-"""HTTP routes of the county capability: parse, call the service, serialize."""
+"""HTTP routes of the county capability: parse, call the service, serialize.
+
+Who (CONTRACT §7): collective income, reward rules and programs — county_admin or
+county_finance; reward rounds and subsidy decisions — county_finance; scores — a
+county_reviewer of that department; applications — the cooperative's coop_manager;
+county roles read (and a cooperative's own roles read its applications).
+"""
+from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from auth.models import DEPARTMENTS
+from auth.policy import (COOP_READ, COOP_WRITE, COUNTY, COUNTY_FINANCE, COUNTY_MONEY, access,
+                         current_user, has_grant, scoped)
+from coop.county import evaluations, programs, rewards, subsidies
+from coop.county.guards import check_year
+from coop.county.income import income_breakdown, set_entered_income
+from coop.county.models import Program, RewardRound, SubsidyApplication
+from coop.county.schemas import (CollectiveIncomeIn, CollectiveIncomeOut, CountyReasonIn,
+                                 EvaluationOut, EvaluationScoreIn, EvaluationScoreOut,
+                                 ProgramIn, ProgramOut, RewardRoundDetailOut, RewardRoundIn,
+                                 RewardRoundListArgs, RewardRoundOut, RewardRulesIn,
+                                 RewardRulesOut, SubsidyApplicationIn,
+                                 SubsidyApplicationListArgs, SubsidyApplicationOut,
+                                 SubsidyDisburseIn)
+from coop.errors import Forbidden, NotFound
+from coop.extensions import db
+from coop.idempotency import idempotent
+from coop.pagination import PageArgs, page_schema, paginate
+from coop.places.models import County, Village
+from coop.registry.models import Cooperative
 
 blp = Blueprint("county", __name__, url_prefix="/api/v1", description="县级考核、奖励与补助")
+
+REVIEWER = ("county_reviewer",)
+
+
+def _income(village: Village, year: int, items) -> dict:
+    return {"village_id": village.id, "year": year, "items": items,
+            "total_fen": sum(i.amount_fen for i in items)}
+
+
+@blp.route("/villages/<int:village_id>/collective-income/<int:year>")
+class CollectiveIncome(MethodView):
+    @access(COUNTY, Village, "village_id")
+    @blp.response(200, CollectiveIncomeOut)
+    def get(self, village, year):
+        """村集体收入: the year's total and its breakdown (entered + distributions)."""
+        check_year(year)
+        return _income(village, year, income_breakdown(db.session, village.id, year))
+
+    @access(COUNTY_MONEY, Village, "village_id")
+    @blp.arguments(CollectiveIncomeIn)
+    @blp.response(200, CollectiveIncomeOut)
+    def put(self, body, village, year):
+        """Enter (or replace) the county's figure for the year."""
+        items = set_entered_income(db.session, current_user(), village, year,
+                                   body["amount_fen"])
+        return _income(village, year, items)
+
+
+@blp.route("/cooperatives/<int:coop_id>/evaluations/<int:year>/scores/<department>")
+class EvaluationScore(MethodView):
+    @access(REVIEWER, Cooperative, "coop_id")
+    @blp.arguments(EvaluationScoreIn)
+    @blp.response(200, EvaluationScoreOut)
+    def put(self, body, coop, year, department):
+        """One department's score (whole points 0..100) and opinion."""
+        if department not in DEPARTMENTS:
+            raise NotFound()
+        if not has_grant("county_reviewer", "county", coop.county_id, department):
+            raise Forbidden("只有该部门的考核人员可以评分")
+        return evaluations.set_score(db.session, current_user(), coop, year, department,
+                                     body["score"], body["opinion"])
+
+
+@blp.route("/cooperatives/<int:coop_id>/evaluations/<int:year>")
+@access(COUNTY, Cooperative, "coop_id")
+@blp.response(200, EvaluationOut)
+def evaluation(coop, year):
+    """Scores, missing departments and the grade under the county's rules."""
+    return evaluations.evaluation(db.session, coop, year)
+
+
+@blp.route("/counties/<int:county_id>/reward-rules/<int:year>")
+class RewardRules(MethodView):
+    @access(COUNTY, County, "county_id")
+    @blp.response(200, RewardRulesOut)
+    def get(self, county, year):
+        check_year(year)
+        rule = evaluations.rule_for(db.session, county.id, year)
+        if rule is None:
+            raise NotFound("该年度尚未设定奖励规则")
+        return rule
+
+    @access(COUNTY_MONEY, County, "county_id")
+    @blp.arguments(RewardRulesIn)
+    @blp.response(200, RewardRulesOut)
+    def put(self, body, county, year):
+        """奖励办法: award, rates, grade thresholds and the paying program."""
+        return rewards.set_rules(db.session, current_user(), county, year, body)
+
+
+def _round_detail(rnd: RewardRound) -> dict:
+    data = {name: getattr(rnd, name) for name in RewardRoundOut().fields}
+    data["lines"] = rewards.round_lines(db.session, rnd)
+    return data
+
+
+@blp.route("/counties/<int:county_id>/reward-rounds")
+class RewardRounds(MethodView):
+    @access(COUNTY, County, "county_id")
+    @blp.arguments(RewardRoundListArgs, location="query")
+    @blp.response(200, page_schema(RewardRoundOut))
+    def get(self, args, county):
+        stmt = select(RewardRound).where(RewardRound.county_id == county.id)
+        if "year" in args:
+            stmt = stmt.where(RewardRound.year == args["year"])
+        return paginate(db.session, stmt.order_by(RewardRound.id.desc()),
+                        args["page"], args["per_page"])
+
+    @access(COUNTY_FINANCE, County, "county_id")
+    @idempotent
+    @blp.arguments(RewardRoundIn)
+    @blp.response(201, RewardRoundDetailOut)
+    def post(self, body, county):
+        """Compute a draft round for the year's excellent cooperatives."""
+        rnd = rewards.create_round(db.session, current_user(), county, body["year"])
+        return _round_detail(rnd)
+
+
+@blp.route("/reward-rounds/<int:reward_round_id>")
+@access(COUNTY, RewardRound, "reward_round_id")
+@blp.response(200, RewardRoundDetailOut)
+def reward_round(reward_round):
+    return _round_detail(reward_round)
+
+
+@blp.route("/reward-rounds/<int:reward_round_id>/approve", methods=["POST"])
+@access(COUNTY_FINANCE, RewardRound, "reward_round_id")
+@idempotent
+@blp.response(200, RewardRoundDetailOut)
+def approve_round(reward_round):
+    """Approve (not by the creator): reserve the budget, write the payout batch."""
+    return _round_detail(rewards.approve_round(db.session, current_user(), reward_round))
+
+
+@blp.route("/reward-rounds/<int:reward_round_id>/reject", methods=["POST"])
+@access(COUNTY_FINANCE, RewardRound, "reward_round_id")
+@blp.arguments(CountyReasonIn)
+@blp.response(200, RewardRoundDetailOut)
+def reject_round(body, reward_round):
+    return _round_detail(rewards.close_round(db.session, current_user(), reward_round, "rejected",
+                                             body["reason"]))
+
+
+@blp.route("/reward-rounds/<int:reward_round_id>/cancel", methods=["POST"])
+@access(COUNTY_FINANCE, RewardRound, "reward_round_id")
+@blp.arguments(CountyReasonIn)
+@blp.response(200, RewardRoundDetailOut)
+def cancel_round(body, reward_round):
+    return _round_detail(rewards.close_round(db.session, current_user(), reward_round, "cancelled",
+                                             body["reason"]))
+
+
+@blp.route("/counties/<int:county_id>/programs")
+class Programs(MethodView):
+    @access(COUNTY, County, "county_id")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(ProgramOut))
+    def get(self, args, county):
+        stmt = select(Program).where(Program.county_id == county.id).order_by(Program.id.desc())
+        return paginate(db.session, stmt, args["page"], args["per_page"])
+
+    @access(COUNTY_MONEY, County, "county_id")
+    @idempotent
+    @blp.arguments(ProgramIn)
+    @blp.response(201, ProgramOut)
+    def post(self, body, county):
+        """专项资金: a budgeted program of the county."""
+        return programs.create_program(db.session, current_user(), county, **body)
+
+
+@blp.route("/programs/<int:program_id>")
+@access(COUNTY, Program, "program_id")
+@blp.response(200, ProgramOut)
+def program(program):
+    """Budget, committed, disbursed and available, in fen."""
+    return program
+
+
+@blp.route("/cooperatives/<int:coop_id>/subsidy-applications", methods=["POST"])
+@access(COOP_WRITE, Cooperative, "coop_id")
+@idempotent
+@blp.arguments(SubsidyApplicationIn)
+@blp.response(201, SubsidyApplicationOut)
+def submit_application(body, coop):
+    return subsidies.submit_application(db.session, current_user(), coop, **body)
+
+
+@blp.route("/subsidy-applications")
+@access(COOP_READ)
+@blp.arguments(SubsidyApplicationListArgs, location="query")
+@blp.response(200, page_schema(SubsidyApplicationOut))
+def applications(args):
+    """Applications in the caller's scope, newest first, filtered in SQL."""
+    stmt = subsidies.applications_query(args.get("county_id"), args.get("status"))
+    return paginate(db.session, scoped(stmt, SubsidyApplication), args["page"],
+                    args["per_page"])
+
+
+@blp.route("/subsidy-applications/<int:application_id>")
+@access(COOP_READ, SubsidyApplication, "application_id")
+@blp.response(200, SubsidyApplicationOut)
+def application(application):
+    return application
+
+
+@blp.route("/subsidy-applications/<int:application_id>/approve", methods=["POST"])
+@access(COUNTY_FINANCE, SubsidyApplication, "application_id")
+@idempotent
+@blp.response(200, SubsidyApplicationOut)
+def approve_application(application):
+    """Approve and reserve the budget atomically (422 BUDGET_EXCEEDED)."""
+    return subsidies.approve_application(db.session, current_user(), application)
+
+
+@blp.route("/subsidy-applications/<int:application_id>/reject", methods=["POST"])
+@access(COUNTY_FINANCE, SubsidyApplication, "application_id")
+@blp.arguments(CountyReasonIn)
+@blp.response(200, SubsidyApplicationOut)
+def reject_application(body, application):
+    return subsidies.reject_application(db.session, current_user(), application,
+                                        body["reason"])
+
+
+@blp.route("/subsidy-applications/<int:application_id>/disburse", methods=["POST"])
+@access(COUNTY_FINANCE, SubsidyApplication, "application_id")
+@idempotent
+@blp.arguments(SubsidyDisburseIn)
+@blp.response(200, SubsidyApplicationOut)
+def disburse_application(body, application):
+    """Record the payment (not by the approver) and write its payout line."""
+    return subsidies.disburse_application(db.session, current_user(), application,
+                                          body["paid_on"], body["bank_ref"])

@@ -1,0 +1,231 @@
+"""Marshmallow schemas of the county capability (in and out)."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from auth.models import DEPARTMENTS
+from coop.county.guards import MAX_YEAR, MIN_YEAR
+from coop.county.models import APPLICATION_STATES, GRADES
+from coop.dbtypes import MAX_ID
+from coop.money import MAX_FEN
+from coop.pagination import PageArgs
+
+_RATE = re.compile(r"^(0(\.\d{1,4})?|1(\.0{1,4})?)$")
+
+
+def Fen(**kw) -> fields.Integer:  # noqa: N802 (reads like a field class)
+    """Money in whole fen, 0..MAX_FEN; JSON numbers with a fraction are refused."""
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_FEN), **kw)
+
+
+def Year(**kw) -> fields.Integer:  # noqa: N802
+    return fields.Integer(strict=True, validate=validate.Range(min=MIN_YEAR, max=MAX_YEAR),
+                          **kw)
+
+
+def Id(**kw) -> fields.Integer:  # noqa: N802
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kw)
+
+
+def Score(**kw) -> fields.Integer:  # noqa: N802
+    """An evaluation score or threshold: whole points 0..100."""
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=100), **kw)
+
+
+class Rate(fields.Field):
+    """A rate as a decimal string "0".."1" with at most four decimals ("0.15").
+
+    Numbers are refused: a JSON float would already have lost the exact value.
+    """
+
+    def __init__(self, **kwargs):
+        metadata = {"type": "string", "pattern": _RATE.pattern, "example": "0.15",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not _RATE.match(value):
+            raise ValidationError('须为 0 到 1 之间的小数字符串，最多四位小数，如 "0.15"')
+        return Decimal(value)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+
+# --- collective income -----------------------------------------------------------------
+
+class CollectiveIncomeIn(Schema):
+    amount_fen = Fen(required=True)
+
+
+class CollectiveIncomeItemOut(Schema):
+    source = fields.String()
+    source_id = fields.Integer()
+    amount_fen = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class CollectiveIncomeOut(Schema):
+    village_id = fields.Integer()
+    year = fields.Integer()
+    total_fen = fields.Integer()
+    items = fields.List(fields.Nested(CollectiveIncomeItemOut))
+
+
+# --- evaluations -----------------------------------------------------------------------
+
+class EvaluationScoreIn(Schema):
+    score = Score(required=True)
+    opinion = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class EvaluationScoreOut(Schema):
+    department = fields.String(validate=validate.OneOf(DEPARTMENTS))
+    score = fields.Integer()
+    opinion = fields.String()
+    reviewer_id = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class EvaluationOut(Schema):
+    cooperative_id = fields.Integer()
+    year = fields.Integer()
+    scores = fields.List(fields.Nested(EvaluationScoreOut))
+    missing_departments = fields.List(fields.String())
+    average_score = fields.Decimal(as_string=True, allow_none=True)
+    rules_set = fields.Boolean()
+    grade = fields.String(validate=validate.OneOf(GRADES))
+
+
+# --- reward rules and rounds -----------------------------------------------------------
+
+class RewardRulesIn(Schema):
+    excellent_award_fen = Fen(required=True)
+    secretary_rate = Rate(required=True)
+    managers_rate = Rate(required=True)
+    excellent_min_score = Score(required=True)
+    good_min_score = Score(load_default=75)
+    pass_min_score = Score(load_default=60)
+    program_id = Id(required=True)
+
+
+class RewardRulesOut(Schema):
+    county_id = fields.Integer()
+    year = fields.Integer()
+    excellent_award_fen = fields.Integer()
+    secretary_rate = Rate()
+    managers_rate = Rate()
+    excellent_min_score = fields.Integer()
+    good_min_score = fields.Integer()
+    pass_min_score = fields.Integer()
+    program_id = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class RewardRoundIn(Schema):
+    year = Year(required=True)
+
+
+class CountyReasonIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class RewardRoundListArgs(PageArgs):
+    # Query strings are text: no strict=True here.
+    year = fields.Integer(validate=validate.Range(min=MIN_YEAR, max=MAX_YEAR))
+
+
+class RewardLineOut(Schema):
+    id = fields.Integer()
+    cooperative_id = fields.Integer()
+    village_id = fields.Integer()
+    kind = fields.String()
+    payee_type = fields.String()
+    payee_name = fields.String()
+    amount_fen = fields.Integer()
+    income_prev_fen = fields.Integer(allow_none=True)
+    income_fen = fields.Integer(allow_none=True)
+    rate = Rate(allow_none=True)
+
+
+class RewardRoundOut(Schema):
+    id = fields.Integer()
+    county_id = fields.Integer()
+    year = fields.Integer()
+    status = fields.String()
+    program_id = fields.Integer()
+    excellent_award_fen = fields.Integer()
+    secretary_rate = Rate()
+    managers_rate = Rate()
+    total_fen = fields.Integer()
+    line_count = fields.Integer()
+    created_by = fields.Integer()
+    decided_by = fields.Integer(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    reason = fields.String(allow_none=True)
+    payout_batch_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class RewardRoundDetailOut(RewardRoundOut):
+    lines = fields.List(fields.Nested(RewardLineOut))
+
+
+# --- programs and subsidy applications -------------------------------------------------
+
+class ProgramIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    year = Year(required=True)
+    budget_fen = Fen(required=True)
+
+
+class ProgramOut(Schema):
+    id = fields.Integer()
+    county_id = fields.Integer()
+    name = fields.String()
+    year = fields.Integer()
+    budget_fen = fields.Integer()
+    committed_fen = fields.Integer()
+    disbursed_fen = fields.Integer()
+    available_fen = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class SubsidyApplicationIn(Schema):
+    program_id = Id(required=True)
+    amount_fen = fields.Integer(strict=True, required=True,
+                                validate=validate.Range(min=1, max=MAX_FEN))
+    purpose = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class SubsidyApplicationListArgs(PageArgs):
+    county_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    status = fields.String(validate=validate.OneOf(APPLICATION_STATES))
+
+
+class SubsidyDisburseIn(Schema):
+    paid_on = fields.Date(required=True)
+    bank_ref = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class SubsidyApplicationOut(Schema):
+    id = fields.Integer()
+    county_id = fields.Integer()
+    cooperative_id = fields.Integer()
+    program_id = fields.Integer()
+    amount_fen = fields.Integer()
+    purpose = fields.String()
+    status = fields.String()
+    created_by = fields.Integer()
+    approved_by = fields.Integer(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    rejected_by = fields.Integer(allow_none=True)
+    reject_reason = fields.String(allow_none=True)
+    disbursed_by = fields.Integer(allow_none=True)
+    paid_on = fields.Date(allow_none=True)
+    bank_ref = fields.String(allow_none=True)
+    payout_batch_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
