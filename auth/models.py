@@ -1,9 +1,9 @@
-"""Users, their role assignments, and server-side refresh-token families."""
+"""Users, role assignments, refresh-token families, WeChat bindings and invitations."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.dbtypes import UTCDateTime, created_at, fk, intpk
@@ -92,3 +92,44 @@ class RefreshToken(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     spent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[created_at]
+
+
+class WechatBinding(db.Model):
+    """A WeChat openid bound to a user, once, through an invitation code."""
+
+    __tablename__ = "wechat_bindings"
+
+    id: Mapped[intpk]
+    openid: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    unionid: Mapped[str | None] = mapped_column(String(64), index=True)
+    user_id: Mapped[int] = fk("users.id", nullable=False, index=True)
+    created_at: Mapped[created_at]
+
+
+class Invitation(db.Model):
+    """A single-use, expiring code that lets a WeChat account take up an identity.
+
+    It targets either a member record (binding makes a `member` user for that person) or
+    an existing user (a cooperative manager or county staff member binding their WeChat).
+    Only a keyed hash of the code is stored. The scope columns let the policy layer place
+    the invitation in its county, cooperative and member.
+    """
+
+    __tablename__ = "invitations"
+
+    id: Mapped[intpk]
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    user_id: Mapped[int | None] = fk("users.id", index=True)
+    member_id: Mapped[int | None] = fk("members.id", index=True)
+    county_id: Mapped[int | None] = fk("counties.id", index=True)
+    cooperative_id: Mapped[int | None] = fk("cooperatives.id", index=True)
+    created_by_id: Mapped[int | None] = fk("users.id")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by_id: Mapped[int | None] = fk("users.id")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[created_at]
+
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (member_id IS NULL)", name="one_target"),
+    )

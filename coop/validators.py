@@ -7,16 +7,16 @@ from datetime import date
 # GB 11643-1999: 18-character citizen ID number, last character a mod-11 check.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+_ID_PATTERN = re.compile(r"^[0-9]{17}[0-9X]\Z")
 
 # GB 32100-2015: 18-character unified social credit code, last a mod-31 check.
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_USCC_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}\Z")
 
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
-_VILLAGE_CODE = re.compile(r"^\d{12}$")
-_COUNTY_CODE = re.compile(r"^\d{6}$")
+_PHONE = re.compile(r"^1[3-9][0-9]{9}\Z")
+_VILLAGE_CODE = re.compile(r"^[0-9]{12}\Z")
+_COUNTY_CODE = re.compile(r"^[0-9]{6}\Z")
 
 
 def id_card_check_char(first17: str) -> str:

@@ -1,4 +1,119 @@
-"""HTTP routes of the places capability: parse, call the service, serialize."""
+"""HTTP routes of the places capability: parse, call the service, serialize.
+
+County roles read their county's places; county_admin writes; counties themselves are
+created by a superuser (or `flask counties create`). Objects of another county → 404.
+"""
+from __future__ import annotations
+
+from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from auth.policy import COUNTY, COUNTY_ADMIN, access, current_user, scoped
+from coop.extensions import db
+from coop.pagination import PageArgs, page_schema, paginate
+from coop.places import services
+from coop.places.models import County, Town, Village, Zone
+from coop.places.schemas import (CountyIn, CountyOut, TownIn, TownOut, VillageIn, VillageOut,
+                                 ZoneIn, ZoneOut)
 
 blp = Blueprint("places", __name__, url_prefix="/api/v1", description="县、乡镇、村与片区")
+
+
+def _page(stmt, model, args):
+    return paginate(db.session, scoped(stmt.order_by(model.id), model),
+                    args["page"], args["per_page"])
+
+
+@blp.route("/counties")
+class Counties(MethodView):
+    @access(COUNTY)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(CountyOut))
+    def get(self, args):
+        """The counties the caller holds a county role in (all, for a superuser)."""
+        return _page(select(County), County, args)
+
+    @access(COUNTY_ADMIN)
+    @blp.arguments(CountyIn)
+    @blp.response(201, CountyOut)
+    def post(self, data):
+        """Create a county: superuser only (403 for anybody else)."""
+        return services.create_county(db.session, current_user(), **data)
+
+
+@blp.route("/counties/<int:county_id>", methods=["GET"])
+@access(COUNTY, County, "county_id")
+@blp.response(200, CountyOut)
+def get_county(county):
+    return county
+
+
+@blp.route("/counties/<int:county_id>/towns")
+class Towns(MethodView):
+    @access(COUNTY, County, "county_id")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(TownOut))
+    def get(self, args, county):
+        return _page(select(Town).where(Town.county_id == county.id), Town, args)
+
+    @access(COUNTY_ADMIN, County, "county_id")
+    @blp.arguments(TownIn)
+    @blp.response(201, TownOut)
+    def post(self, data, county):
+        return services.create_town(db.session, current_user(), county, **data)
+
+
+@blp.route("/towns/<int:town_id>", methods=["GET"])
+@access(COUNTY, Town, "town_id")
+@blp.response(200, TownOut)
+def get_town(town):
+    return town
+
+
+@blp.route("/towns/<int:town_id>/villages")
+class Villages(MethodView):
+    @access(COUNTY, Town, "town_id")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(VillageOut))
+    def get(self, args, town):
+        return _page(select(Village).where(Village.town_id == town.id), Village, args)
+
+    @access(COUNTY_ADMIN, Town, "town_id")
+    @blp.arguments(VillageIn)
+    @blp.response(201, VillageOut)
+    def post(self, data, town):
+        """A village: `code` is its 12-digit statistical code, under the town's/county's."""
+        return services.create_village(db.session, current_user(), town, **data)
+
+
+@blp.route("/villages/<int:village_id>", methods=["GET"])
+@access(COUNTY, Village, "village_id")
+@blp.response(200, VillageOut)
+def get_village(village):
+    return village
+
+
+@blp.route("/counties/<int:county_id>/zones")
+class Zones(MethodView):
+    @access(COUNTY, County, "county_id")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(ZoneOut))
+    def get(self, args, county):
+        page = _page(select(Zone).where(Zone.county_id == county.id), Zone, args)
+        page["items"] = services.zone_dicts(db.session, page["items"])
+        return page
+
+    @access(COUNTY_ADMIN, County, "county_id")
+    @blp.arguments(ZoneIn)
+    @blp.response(201, ZoneOut)
+    def post(self, data, county):
+        """A demonstration zone (片区): 3–5 villages of one town of this county."""
+        return services.create_zone(db.session, current_user(), county, **data)
+
+
+@blp.route("/zones/<int:zone_id>", methods=["GET"])
+@access(COUNTY, Zone, "zone_id")
+@blp.response(200, ZoneOut)
+def get_zone(zone):
+    return services.zone_dicts(db.session, [zone])[0]

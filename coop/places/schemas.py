@@ -1,0 +1,65 @@
+"""Request and response bodies of the places routes (unknown fields → 422)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from coop.dbtypes import MAX_ID
+
+NAME = validate.Length(min=1, max=64)
+
+
+class CountyIn(Schema):
+    name = fields.String(required=True, validate=NAME)
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}\Z"))
+
+
+class CountyOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    code = fields.String()
+
+
+class TownIn(Schema):
+    name = fields.String(required=True, validate=NAME)
+    code = fields.String(validate=validate.Regexp(r"^[0-9]{9}\Z"))
+
+
+class TownOut(Schema):
+    id = fields.Integer()
+    county_id = fields.Integer()
+    name = fields.String()
+    code = fields.String(allow_none=True)
+
+
+class VillageIn(Schema):
+    name = fields.String(required=True, validate=NAME)
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{12}\Z"))
+    party_secretary_name = fields.String(validate=NAME)
+
+
+class VillageOut(Schema):
+    id = fields.Integer()
+    county_id = fields.Integer()
+    town_id = fields.Integer()
+    name = fields.String()
+    code = fields.String()
+    party_secretary_name = fields.String(allow_none=True)
+
+
+class ZoneIn(Schema):
+    name = fields.String(required=True, validate=NAME)
+    town_id = fields.Integer(required=True, strict=True,
+                             validate=validate.Range(min=1, max=MAX_ID))
+    village_ids = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID)),
+        required=True, validate=validate.Length(min=3, max=5))
+    secretary_name = fields.String(validate=NAME)
+
+
+class ZoneOut(Schema):
+    id = fields.Integer()
+    county_id = fields.Integer()
+    town_id = fields.Integer()
+    name = fields.String()
+    secretary_name = fields.String(allow_none=True)
+    village_ids = fields.List(fields.Integer())
