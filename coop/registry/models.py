@@ -89,3 +89,75 @@ class Member(db.Model):
     @hybrid_property
     def member_id(self):
         return self.id
+
+
+OFFICER_ROLES = ("chair", "director", "supervisor_chair", "supervisor", "accountant")
+# 理事会 (board) and 监事会 (supervisory board): the seats the cross-appointment ratio counts.
+BOARD_ROLES = ("chair", "director")
+SUPERVISORY_ROLES = ("supervisor_chair", "supervisor")
+
+
+class PersonColumns:
+    """A natural person named on the register: the same encrypted/masked columns as Member."""
+
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    id_card_enc: Mapped[str] = mapped_column(Text, nullable=False)
+    id_card_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    id_card_masked: Mapped[str] = mapped_column(String(32), nullable=False)
+    phone: Mapped[str | None] = mapped_column(String(20))
+
+
+class Officer(PersonColumns, db.Model):
+    """A seat on the board (理事会), the supervisory board (监事会), or the accountant."""
+
+    __tablename__ = "cooperative_officers"
+
+    id: Mapped[intpk]
+    county_id: Mapped[int] = fk("counties.id", nullable=False, index=True)
+    cooperative_id: Mapped[int] = fk("cooperatives.id", nullable=False, index=True)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    # Sits on the village "two committees" (村两委): the cross-appointment (交叉任职) flag.
+    village_committee_member: Mapped[bool] = mapped_column(Boolean, nullable=False,
+                                                           default=False)
+    start_on: Mapped[date] = mapped_column(Date, nullable=False)
+    end_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[created_at]
+
+
+class ProfessionalManager(PersonColumns, db.Model):
+    """职业经理人: hired under a contract with base pay and an optional bonus rate."""
+
+    __tablename__ = "professional_managers"
+
+    id: Mapped[intpk]
+    county_id: Mapped[int] = fk("counties.id", nullable=False, index=True)
+    cooperative_id: Mapped[int] = fk("cooperatives.id", nullable=False, index=True)
+    contract_start: Mapped[date] = mapped_column(Date, nullable=False)
+    contract_end: Mapped[date] = mapped_column(Date, nullable=False)
+    base_pay_fen_per_year: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    bonus_rate: Mapped[Decimal | None] = mapped_column(Numeric(9, 4))
+    created_at: Mapped[created_at]
+
+    __table_args__ = (db.Index("ix_professional_managers_person", "cooperative_id",
+                               "id_card_hash"),)
+
+
+class CooperativeStatusChange(db.Model):
+    """One step of the lifecycle (规范提升 / 关停并转), kept forever."""
+
+    __tablename__ = "cooperative_status_changes"
+
+    id: Mapped[intpk]
+    county_id: Mapped[int] = fk("counties.id", nullable=False, index=True)
+    cooperative_id: Mapped[int] = fk("cooperatives.id", nullable=False, index=True)
+    from_status: Mapped[str] = mapped_column(String(16), nullable=False)
+    to_status: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str] = mapped_column(String(255), nullable=False)
+    merged_into_id: Mapped[int | None] = fk("cooperatives.id")
+    changed_by: Mapped[int | None] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+__all__ = ["COOP_STATUSES", "DISTRIBUTION_METHODS", "MEMBER_TYPES", "OFFICER_ROLES",
+           "BOARD_ROLES", "SUPERVISORY_ROLES", "Cooperative", "Member", "Officer",
+           "ProfessionalManager", "CooperativeStatusChange"]

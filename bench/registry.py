@@ -1,0 +1,159 @@
+"""Registry benchmarks: prints numbers, asserts nothing.
+
+    .venv/bin/python bench/registry.py                      # SQLite (temp file) and MariaDB
+    .venv/bin/python bench/registry.py --only sqlite
+    BENCH_MYSQL_URL=mysql+pymysql://root@127.0.0.1/coop_bench_registry …
+
+For each database: `flask seed county --coops 151 --members 500` (wall time), the import
+of a 5,000-row .xlsx through the HTTP route (seconds), and the member-list page p50/p95
+for a cooperative of 5,000 members (ms, 60 requests over random pages).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1/coop_bench_registry"
+
+
+def make_xlsx(rows: int, seed: int = 7) -> bytes:
+    from openpyxl import Workbook
+
+    from coop.seed import bank_account, chinese_name, id_card, phone
+    rng = random.Random(seed)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["姓名", "身份证号", "手机号", "成员类型", "入社日期", "开户行", "银行账号"])
+    for n in range(rows):
+        born = date(1950, 1, 1) + timedelta(days=n % 18000)
+        sheet.append([chinese_name(rng), id_card("371722", born, 900 + n // 18000),
+                      phone(rng), "农户", "2021-03-01",
+                      "单县农村商业银行", bank_account(rng)])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def ensure_mysql_database(url: str) -> None:
+    import pymysql
+    from sqlalchemy.engine import make_url
+    u = make_url(url)
+    conn = pymysql.connect(host=u.host, port=u.port or 3306, user=u.username,
+                           password=u.password or "")
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS `{u.database}` "
+                    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    conn.close()
+
+
+def run(label: str, url: str) -> dict:
+    from auth.models import RoleAssignment, User
+    from auth.tokens import issue_pair
+    from config import normalize_database_url
+    from coop import create_app
+    from coop.extensions import db
+    from coop.places.models import Town, Village
+    from coop.registry.models import Cooperative, Member
+    from coop.seed import credit_code
+
+    app = create_app({"COOP_ENV": "testing", "TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": normalize_database_url(url),
+                      "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING",
+                      "FIELD_ENCRYPTION_KEY": "bench-field-key-that-is-long-enough-000000"})
+    results = {}
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+
+    started = time.perf_counter()
+    outcome = app.test_cli_runner().invoke(
+        args=["seed", "county", "--coops", "151", "--members", "500", "--code", "379001"])
+    results["seed county 151x500 (s)"] = time.perf_counter() - started
+    if outcome.exit_code != 0:
+        raise SystemExit(f"seed failed: {outcome.output} {outcome.exception!r}")
+
+    with app.app_context():
+        town = db.session.execute(db.select(Town)).scalars().first()
+        village = Village(county_id=town.county_id, town_id=town.id, name="导入测试村",
+                          code="379001999001")
+        db.session.add(village)
+        db.session.flush()
+        coop = Cooperative(county_id=town.county_id, town_id=town.id, village_id=village.id,
+                           name="导入测试合作社", credit_code=credit_code("93", "379001", 9999),
+                           founded_on=date(2020, 1, 1), industry="种植",
+                           distribution_method="statutory", land_rate_fen_per_mu=800_000)
+        db.session.add(coop)
+        db.session.flush()
+        manager = User(phone="13700000001", name="导入测试")
+        manager.roles.append(RoleAssignment(role="coop_manager", scope_type="cooperative",
+                                            scope_id=coop.id))
+        db.session.add(manager)
+        db.session.commit()
+        headers = {"Authorization": "Bearer " + issue_pair(db.session, manager)["access_token"]}
+        db.session.commit()
+        coop_id = coop.id
+
+    data = make_xlsx(5000)
+    client = app.test_client()
+    started = time.perf_counter()
+    response = client.post(f"/api/v1/cooperatives/{coop_id}/members/import", headers=headers,
+                           data={"file": (io.BytesIO(data), "members.xlsx")},
+                           content_type="multipart/form-data")
+    results["import 5,000-row xlsx (s)"] = time.perf_counter() - started
+    if response.status_code != 201:
+        raise SystemExit(f"import failed: {response.status_code} {response.get_data()[:500]!r}")
+    results["xlsx size (KB)"] = len(data) / 1024
+
+    with app.app_context():
+        assert db.session.query(Member).filter_by(cooperative_id=coop_id).count() == 5000
+    rng = random.Random(3)
+    timings = []
+    for _ in range(60):
+        page = rng.randint(1, 250)
+        t0 = time.perf_counter()
+        r = client.get(f"/api/v1/cooperatives/{coop_id}/members?page={page}&per_page=20",
+                       headers=headers)
+        timings.append((time.perf_counter() - t0) * 1000)
+        assert r.status_code == 200 and len(r.get_json()["items"]) == 20
+    results["member list p50 @5,000 (ms)"] = statistics.median(timings)
+    results["member list p95 @5,000 (ms)"] = statistics.quantiles(timings, n=20)[-1]
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("sqlite", "mysql"))
+    args = parser.parse_args()
+    targets, scratch = [], Path(tempfile.mkdtemp(prefix="bench_registry_"))
+    if args.only in (None, "sqlite"):
+        targets.append(("SQLite", f"sqlite:///{scratch / 'bench_registry.sqlite3'}"))
+    if args.only in (None, "mysql"):
+        url = os.environ.get("BENCH_MYSQL_URL", DEFAULT_MYSQL)
+        ensure_mysql_database(url)
+        targets.append(("MariaDB", url))
+    try:
+        for label, url in targets:
+            results = run(label, url)
+            print(f"== {label}")
+            for name, value in results.items():
+                print(f"  {name:32s} {value:8.2f}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

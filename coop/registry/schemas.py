@@ -1,0 +1,346 @@
+"""Marshmallow schemas of the registry (in and out). Unknown fields are refused (422)."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from coop.dbtypes import MAX_ID
+from coop.money import MAX_FEN
+from coop.pagination import PageArgs
+from coop.registry.models import (COOP_STATUSES, DISTRIBUTION_METHODS, MEMBER_TYPES,
+                                  OFFICER_ROLES)
+
+_RATE = re.compile(r"^(0(\.\d{1,4})?|1(\.0{1,4})?)$")
+MEMBER_STATUSES = ("active", "left", "former")
+
+
+def rate_text(value: Decimal | None) -> str | None:
+    """Decimal('0.2000') → "0.20"; Decimal('0.1250') → "0.125" (at least two places)."""
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+class Rate(fields.Field):
+    """A rate as a decimal string between 0 and 1, at most four decimals ("0.20").
+
+    JSON numbers are refused: a float has already lost the exact value.
+    """
+
+    def __init__(self, **kwargs):
+        metadata = {"type": "string", "pattern": _RATE.pattern, "example": "0.20",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not _RATE.match(value):
+            raise ValidationError('须为 0 到 1 之间的小数字符串，最多四位小数，如 "0.20"')
+        return Decimal(value)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return rate_text(value)
+
+
+def Fen(**kw) -> fields.Integer:  # noqa: N802 (reads like a field class)
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_FEN), **kw)
+
+
+def Id(**kw) -> fields.Integer:  # noqa: N802
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kw)
+
+
+def Text(max_len: int, **kw) -> fields.String:  # noqa: N802
+    return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
+
+
+# --- cooperatives ------------------------------------------------------------------------
+
+class CharterFields(Schema):
+    """Charter (章程) settings the cooperative's own manager may also change."""
+
+    distribution_method = fields.String(validate=validate.OneOf(DISTRIBUTION_METHODS))
+    land_rate_fen_per_mu = Fen()
+    labour_ticket_rate_fen = Fen()
+    single_member_cap_rate = Rate()
+    collective_cap_applies = fields.Boolean()
+    industry = fields.String(validate=validate.Length(max=64))
+
+    @validates_schema
+    def _cap_above_zero(self, data, **kwargs):
+        if data.get("single_member_cap_rate") == 0:
+            raise ValidationError("单一成员持股上限须大于 0", "single_member_cap_rate")
+
+
+class CooperativeIn(CharterFields):
+    name = Text(128, required=True)
+    credit_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    village_id = Id(required=True)
+    zone_id = Id(allow_none=True)
+    founded_on = fields.Date(required=True)
+    distribution_method = fields.String(required=True,
+                                        validate=validate.OneOf(DISTRIBUTION_METHODS))
+    land_rate_fen_per_mu = Fen(required=True)
+    single_member_cap_rate = Rate(required=True)
+    industry = fields.String(required=True, validate=validate.Length(max=64))
+
+
+class CooperativePatch(CharterFields):
+    """Registration fields (county_admin only) and charter fields."""
+
+    name = Text(128)
+    credit_code = fields.String(validate=validate.Length(min=1, max=32))
+    village_id = Id()
+    zone_id = Id(allow_none=True)
+    founded_on = fields.Date()
+
+
+class CooperativeOut(Schema):
+    id = fields.Integer()
+    county_id = fields.Integer()
+    town_id = fields.Integer()
+    village_id = fields.Integer()
+    zone_id = fields.Integer(allow_none=True)
+    name = fields.String()
+    credit_code = fields.String()
+    founded_on = fields.Date()
+    industry = fields.String()
+    status = fields.String()
+    merged_into_id = fields.Integer(allow_none=True)
+    distribution_method = fields.String()
+    land_rate_fen_per_mu = fields.Integer()
+    labour_ticket_rate_fen = fields.Integer()
+    single_member_cap_rate = Rate()
+    collective_cap_applies = fields.Boolean()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+def QueryId(**kw) -> fields.Integer:  # noqa: N802 (query strings are text: not strict)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kw)
+
+
+class CooperativeListArgs(PageArgs):
+    county_id = QueryId()
+    town_id = QueryId()
+    status = fields.String(validate=validate.OneOf(COOP_STATUSES))
+    q = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class StatusChangeIn(Schema):
+    to = fields.String(required=True, validate=validate.OneOf(COOP_STATUSES))
+    reason = Text(255, required=True)
+    merged_into_id = Id(allow_none=True)
+
+
+class StatusChangeOut(Schema):
+    id = fields.Integer()
+    cooperative_id = fields.Integer()
+    from_status = fields.String()
+    to_status = fields.String()
+    reason = fields.String()
+    merged_into_id = fields.Integer(allow_none=True)
+    changed_by = fields.Integer(allow_none=True)
+    changed_at = fields.DateTime()
+
+
+# --- officers, managers, commissioners ----------------------------------------------------
+
+class PersonIn(Schema):
+    name = Text(64, required=True)
+    id_card_no = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+
+
+class PersonOut(Schema):
+    name = fields.String()
+    id_card_no = fields.String(metadata={"description": "masked: 370123********1234"})
+    phone = fields.String(allow_none=True)
+
+
+class _Term(Schema):
+    @validates_schema
+    def _end_after_start(self, data, **kwargs):
+        start, end = data.get(self.start_field), data.get(self.end_field)
+        if start and end and end < start:
+            raise ValidationError("结束日期不能早于开始日期", self.end_field)
+
+
+class OfficerIn(_Term):
+    start_field, end_field = "start_on", "end_on"
+    person = fields.Nested(PersonIn, required=True)
+    role = fields.String(required=True, validate=validate.OneOf(OFFICER_ROLES))
+    village_committee_member = fields.Boolean(required=True)
+    start_on = fields.Date(required=True)
+    end_on = fields.Date(allow_none=True)
+
+
+class OfficerPatch(Schema):
+    village_committee_member = fields.Boolean()
+    end_on = fields.Date(allow_none=True)
+    phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+
+
+class OfficerOut(Schema):
+    id = fields.Integer()
+    cooperative_id = fields.Integer()
+    person = fields.Nested(PersonOut)
+    role = fields.String()
+    village_committee_member = fields.Boolean()
+    start_on = fields.Date()
+    end_on = fields.Date(allow_none=True)
+    current = fields.Boolean()
+
+
+class ManagerIn(_Term):
+    start_field, end_field = "contract_start", "contract_end"
+    person = fields.Nested(PersonIn, required=True)
+    contract_start = fields.Date(required=True)
+    contract_end = fields.Date(required=True)
+    base_pay_fen_per_year = Fen(required=True)
+    bonus_rate = Rate(allow_none=True)
+
+
+class ManagerPatch(Schema):
+    contract_end = fields.Date()
+    base_pay_fen_per_year = Fen()
+    bonus_rate = Rate(allow_none=True)
+    phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+
+
+class ManagerOut(Schema):
+    id = fields.Integer()
+    cooperative_id = fields.Integer()
+    person = fields.Nested(PersonOut)
+    contract_start = fields.Date()
+    contract_end = fields.Date()
+    base_pay_fen_per_year = fields.Integer()
+    bonus_rate = Rate(allow_none=True)
+
+
+class CommissionerIn(Schema):
+    user_id = Id(required=True)
+
+
+class CommissionerOut(Schema):
+    id = fields.Integer(metadata={"description": "the role assignment id"})
+    user_id = fields.Integer()
+    name = fields.String()
+    cooperative_id = fields.Integer()
+    created_at = fields.DateTime()
+
+
+# --- members -------------------------------------------------------------------------------
+
+class MemberIn(Schema):
+    name = Text(64, required=True)
+    id_card_no = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+    member_type = fields.String(required=True, validate=validate.OneOf(MEMBER_TYPES))
+    joined_on = fields.Date(required=True)
+    bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
+    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
+
+
+class MemberPatch(Schema):
+    name = Text(64)
+    id_card_no = fields.String(validate=validate.Length(min=1, max=32))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+    member_type = fields.String(validate=validate.OneOf(MEMBER_TYPES))
+    joined_on = fields.Date()
+    bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
+    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
+
+
+class LeaveIn(Schema):
+    on = fields.Date(required=True)
+    reason = Text(255, required=True)
+
+
+class MemberOut(Schema):
+    id = fields.Integer()
+    cooperative_id = fields.Integer()
+    name = fields.String()
+    member_type = fields.String()
+    id_card_no = fields.String(metadata={"description": "masked: 370123********1234"})
+    phone = fields.String(allow_none=True)
+    joined_on = fields.Date()
+    left_on = fields.Date(allow_none=True)
+    leave_reason = fields.String(allow_none=True)
+    status = fields.String()
+    bank_name = fields.String(allow_none=True)
+    bank_account = fields.String(allow_none=True, metadata={"description": "last four only"})
+    created_at = fields.DateTime()
+
+
+class MemberListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(MEMBER_STATUSES))
+    member_type = fields.String(validate=validate.OneOf(MEMBER_TYPES))
+    q = fields.String(validate=validate.Length(min=1, max=64))
+    id_card_no = fields.String(validate=validate.Length(min=1, max=32),
+                               metadata={"description": "exact match (via the keyed hash)"})
+
+
+class ImportFile(Schema):
+    file = Upload(required=True)
+
+
+class ImportOut(Schema):
+    imported = fields.Integer()
+    cooperative_id = fields.Integer()
+
+
+# --- compliance ------------------------------------------------------------------------------
+
+class _Check(Schema):
+    ok = fields.Boolean()
+
+
+class MemberCountCheck(_Check):
+    value = fields.Integer()
+    minimum = fields.Integer()
+
+
+class FarmerRatioCheck(_Check):
+    farmers = fields.Integer()
+    members = fields.Integer()
+    ratio = fields.String()
+    minimum_rate = Rate()
+
+
+class EnterpriseCheck(_Check):
+    value = fields.Integer()
+    members = fields.Integer()
+    limit = fields.Integer()
+
+
+class LargestHolderCheck(_Check):
+    member_id = fields.Integer(allow_none=True)
+    holding_fen = fields.Integer()
+    total_fen = fields.Integer()
+    holders = fields.Integer()
+    ratio = fields.String()
+    cap_rate = Rate()
+    collective_exempt = fields.Boolean()
+
+
+class CrossAppointmentCheck(_Check):
+    officers = fields.Integer()
+    village_committee_members = fields.Integer()
+    ratio = fields.String()
+    minimum_rate = Rate()
+
+
+class ComplianceOut(Schema):
+    cooperative_id = fields.Integer()
+    as_of = fields.Date()
+    ok = fields.Boolean()
+    member_count = fields.Nested(MemberCountCheck)
+    farmer_ratio = fields.Nested(FarmerRatioCheck)
+    enterprise_members = fields.Nested(EnterpriseCheck)
+    largest_holder_ratio = fields.Nested(LargestHolderCheck)
+    cross_appointment_ratio = fields.Nested(CrossAppointmentCheck)
