@@ -18,6 +18,11 @@ DEV_SECRET = "dev-secret-not-for-production-use-0000"
 DEV_FIELD_KEY = "dev-field-key-not-for-production-use-00"
 MIN_SECRET_BYTES = 32
 PROFILES = ("development", "testing", "production")
+RATE_LIMIT_SETTINGS = (
+    "RATELIMIT_LOGIN_PER_IP", "RATELIMIT_LOGIN_PER_PHONE", "RATELIMIT_WECHAT_PER_IP",
+    "RATELIMIT_BIND_PER_IP", "RATELIMIT_BIND_PER_OPENID", "RATELIMIT_REDEEM_PER_USER",
+    "RATELIMIT_REFRESH_PER_IP",
+)
 
 
 class ConfigError(RuntimeError):
@@ -86,6 +91,17 @@ def load_config(env=None) -> dict:
         "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
         "JSON_SORT_KEYS": False,
     }
+    # Tunables whose defaults live next to the code that uses them (auth/ratelimits.py,
+    # auth/invitations.py, auth/tokens.py): taken from the environment only when set.
+    for name in RATE_LIMIT_SETTINGS:
+        if env.get(name):
+            cfg[name] = env[name]
+    if env.get("CROSS_APPOINTMENT_MIN_RATE"):
+        cfg["CROSS_APPOINTMENT_MIN_RATE"] = env["CROSS_APPOINTMENT_MIN_RATE"]
+    for name in ("INVITE_TTL_HOURS", "WECHAT_BIND_TOKEN_SECONDS", "MEMBER_IMPORT_MAX_ROWS",
+                 "MEMBER_IMPORT_MAX_BYTES"):
+        if env.get(name):
+            cfg[name] = _int_env(env, name, 0)
     if profile == "production" and cfg["DISCLOSURE_MIN_DAYS"] < 7:
         raise ConfigError("DISCLOSURE_MIN_DAYS may not be below 7 in production (公示期)")
     if cfg["DISCLOSURE_MIN_DAYS"] < 0:

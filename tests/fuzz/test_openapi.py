@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 
 from coop import create_app
 from coop.extensions import db
+from tests.auth.fake_wechat import base_url, start_fake_wechat
 from tests.conftest import TEST_CONFIG, IsolatedClient
 from tests.factories import Factory
 
@@ -23,7 +24,11 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 def _build_app(tmp_dir):
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir}/fuzz.sqlite3"
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    # WeChat answers from a local fake (no network here); an unreachable WeChat would be
+    # a correct 503 WECHAT_UNAVAILABLE, which this test could not tell from a crash.
+    wechat = start_fake_wechat()
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url,
+                      "WECHAT_API_BASE": base_url(wechat)})
     app.test_client_class = IsolatedClient
     with app.app_context():
         db.drop_all()

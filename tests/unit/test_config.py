@@ -70,3 +70,10 @@ def test_mysql_urls_get_utf8mb4():
 def test_bad_number_in_environment_is_a_clear_error():
     with pytest.raises(ConfigError, match="DISCLOSURE_MIN_DAYS"):
         load_config({"DISCLOSURE_MIN_DAYS": "seven"})
+
+
+def test_rate_limits_and_invite_lifetime_come_from_the_environment():
+    cfg = load_config({"RATELIMIT_LOGIN_PER_PHONE": "3 per minute", "INVITE_TTL_HOURS": "24"})
+    assert cfg["RATELIMIT_LOGIN_PER_PHONE"] == "3 per minute"
+    assert cfg["INVITE_TTL_HOURS"] == 24
+    assert "RATELIMIT_LOGIN_PER_IP" not in load_config({})
