@@ -1,4 +1,156 @@
 """HTTP routes of the payouts capability: parse, call the service, serialize."""
+from __future__ import annotations
+
+from flask import Response, request
+from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import ValidationError
+from sqlalchemy import case, func, select
+
+from auth.policy import (COOP_READ, COOP_WRITE, COUNTY_MONEY, MEMBER_READ, access,
+                         current_user, has_grant, in_scope, scoped)
+from coop.distribution.models import DistributionPlan
+from coop.distribution.payout import pay_plan
+from coop.distribution.schemas import NoBodyIn
+from coop.distribution.services import china_today
+from coop.errors import DomainError, Forbidden, NotFound, TooLarge, ValidationFailed
+from coop.extensions import db
+from coop.idempotency import idempotent
+from coop.pagination import page_schema, paginate
+from coop.payouts import bankfile, settlement
+from coop.payouts.models import PayoutBatch, PayoutLine
+from coop.payouts.schemas import (MAX_RESULTS, PayoutBatchOut, PayoutLineListArgs,
+                                  PayoutLineOut, PayoutResultIn, PayoutReverseIn)
 
 blp = Blueprint("payouts", __name__, url_prefix="/api/v1", description="发放批次")
+
+# Who settles a batch: its cooperative's manager, or for a county batch (rewards,
+# subsidies: cooperative_id NULL) the county's money roles. `_require_payer` narrows it.
+PAYERS = COOP_WRITE + COUNTY_MONEY
+
+
+def _require_payer(batch: PayoutBatch) -> None:
+    if current_user().is_superuser:
+        return
+    if batch.cooperative_id is not None:
+        allowed = has_grant("coop_manager", "cooperative", batch.cooperative_id)
+    else:
+        allowed = any(has_grant(role, "county", batch.county_id) for role in COUNTY_MONEY)
+    if not allowed:
+        raise Forbidden()
+
+
+def _batch_out(batch: PayoutBatch) -> PayoutBatch:
+    """Adds the money by line state: pending, paid, failed, and reversed (as positive)."""
+    sums = dict(db.session.execute(
+        select(PayoutLine.status, func.sum(case((PayoutLine.amount_fen < 0,
+                                                 -PayoutLine.amount_fen),
+                                                else_=PayoutLine.amount_fen)))
+        .where(PayoutLine.batch_id == batch.id).group_by(PayoutLine.status)).all())
+    for status in ("pending", "paid", "failed", "reversed"):
+        setattr(batch, f"{status}_fen", int(sums.get(status) or 0))
+    return batch
+
+
+@blp.route("/distributions/<int:plan_id>/payout-batch")
+class PlanPayoutBatch(MethodView):
+    @access(COOP_WRITE, DistributionPlan, "plan_id")
+    @idempotent
+    @blp.arguments(NoBodyIn)
+    @blp.response(201, PayoutBatchOut)
+    def post(self, _, plan):
+        """The approved plan's payout batch (one per plan); the plan becomes `paid`."""
+        return _batch_out(pay_plan(db.session, current_user(), plan))
+
+
+@blp.route("/payout-batches/<int:batch_id>")
+class Batch(MethodView):
+    @access(COOP_READ, PayoutBatch, "batch_id")
+    @blp.response(200, PayoutBatchOut)
+    def get(self, batch):
+        return _batch_out(batch)
+
+
+@blp.route("/payout-batches/<int:batch_id>/lines")
+class BatchLines(MethodView):
+    @access(MEMBER_READ)
+    @blp.arguments(PayoutLineListArgs, location="query")
+    @blp.response(200, page_schema(PayoutLineOut))
+    def get(self, args, batch_id):
+        """The batch's lines in the caller's scope: a member sees only their own."""
+        batch = db.session.get(PayoutBatch, batch_id)
+        stmt = scoped(select(PayoutLine).where(PayoutLine.batch_id == batch_id), PayoutLine)
+        if args.get("status"):
+            stmt = stmt.where(PayoutLine.status == args["status"])
+        page = paginate(db.session, stmt.order_by(PayoutLine.id), args["page"],
+                        args["per_page"])
+        if batch is None or (not page["total"] and not in_scope(batch, MEMBER_READ)):
+            raise NotFound()
+        return page
+
+
+def _results_body() -> list[dict]:
+    data = request.get_json(force=True, silent=True)
+    if data is None:
+        raise DomainError("请求体不是合法的 JSON", status=400, code="MALFORMED_REQUEST")
+    if not isinstance(data, list) or not data:
+        raise ValidationFailed("请求体须为非空数组", errors={"_schema": ["须为非空数组"]})
+    if len(data) > MAX_RESULTS:
+        raise TooLarge(f"一次最多 {MAX_RESULTS} 行")
+    try:
+        return PayoutResultIn(many=True).load(data)
+    except ValidationError as exc:
+        raise ValidationFailed("发放结果有误，未记录任何一行", errors=exc.messages) from exc
+
+
+@blp.route("/payout-batches/<int:batch_id>/results")
+class BatchResults(MethodView):
+    @access(PAYERS, PayoutBatch, "batch_id")
+    @idempotent
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {
+        "schema": {"type": "array", "items": PayoutResultIn}}}})
+    @blp.response(200, PayoutBatchOut)
+    def post(self, batch):
+        """Bank results [{line_id, status: paid|failed, bank_ref, paid_on}], all or none."""
+        _require_payer(batch)
+        results = _results_body()
+        return _batch_out(settlement.record_results(db.session, current_user(), batch,
+                                                    results, china_today()))
+
+
+@blp.route("/payout-batches/<int:batch_id>/reissue")
+class BatchReissue(MethodView):
+    @access(PAYERS, PayoutBatch, "batch_id")
+    @idempotent
+    @blp.arguments(NoBodyIn)
+    @blp.response(201, PayoutBatchOut)
+    def post(self, _, batch):
+        """A follow-up batch paying the failed (or reversed) lines again."""
+        _require_payer(batch)
+        return _batch_out(settlement.reissue(db.session, current_user(), batch))
+
+
+@blp.route("/payout-batches/<int:batch_id>/bank-file")
+class BatchBankFile(MethodView):
+    @access(COOP_WRITE, PayoutBatch, "batch_id")
+    @blp.doc(responses={"200": {"description": "CSV, UTF-8 with BOM",
+                                "content": {"text/csv": {"schema": {"type": "string"}}}}})
+    def get(self, batch):
+        """The bank's batch file: the only place full account numbers appear."""
+        body = bankfile.bank_file(db.session, current_user(), batch)
+        return Response(body, mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="payout-batch-{batch.id}.csv"',
+            "Cache-Control": "no-store"})
+
+
+@blp.route("/payout-lines/<int:line_id>/reverse")
+class LineReverse(MethodView):
+    @access(PAYERS, PayoutLine, "line_id")
+    @idempotent
+    @blp.arguments(PayoutReverseIn)
+    @blp.response(201, PayoutLineOut)
+    def post(self, data, line):
+        """A reversing line for a paid line (negative amount, `reverses_id`)."""
+        _require_payer(db.session.get(PayoutBatch, line.batch_id))
+        return settlement.reverse_line(db.session, current_user(), line, data["reason"],
+                                       china_today())

@@ -1,0 +1,64 @@
+"""Marshmallow schemas of the payouts capability."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from coop.dbtypes import MAX_ID
+from coop.pagination import PageArgs
+
+MAX_RESULTS = 10_000
+
+
+class PayoutBatchOut(Schema):
+    id = fields.Integer()
+    source = fields.String()
+    source_id = fields.Integer()
+    sequence = fields.Integer()
+    year = fields.Integer()
+    county_id = fields.Integer()
+    cooperative_id = fields.Integer(allow_none=True)
+    status = fields.String()
+    line_count = fields.Integer()
+    total_fen = fields.Integer()
+    pending_fen = fields.Integer()
+    paid_fen = fields.Integer()
+    failed_fen = fields.Integer()
+    reversed_fen = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class PayoutLineOut(Schema):
+    id = fields.Integer()
+    batch_id = fields.Integer()
+    member_id = fields.Integer(allow_none=True)
+    payee_type = fields.String()
+    payee_name = fields.String()
+    bank_name = fields.String(allow_none=True)
+    bank_account_masked = fields.String(allow_none=True)
+    amount_fen = fields.Integer()
+    is_collective = fields.Boolean()
+    status = fields.String()
+    bank_ref = fields.String(allow_none=True)
+    paid_on = fields.Date(allow_none=True)
+    reverses_id = fields.Integer(allow_none=True)
+    reissue_of_id = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime(allow_none=True)
+
+
+class PayoutLineListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(("pending", "paid", "failed", "reversed")))
+
+
+class PayoutResultIn(Schema):
+    line_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    status = fields.String(required=True, validate=validate.OneOf(("paid", "failed")))
+    bank_ref = fields.String(load_default=None, allow_none=True,
+                             validate=validate.Length(max=64))
+    paid_on = fields.Date(load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+
+
+class PayoutReverseIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=255))
