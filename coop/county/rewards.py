@@ -37,7 +37,8 @@ from coop.county.guards import (check_year, flush_or_conflict, live_round,
 from coop.county.income import income_for_year
 from coop.county.managers import Person, managers_of, secretary_account
 from coop.county.models import RewardLine, RewardRound, RewardRule
-from coop.county.programs import FOUR_EYES_REQUIRED, program_of_county, reserve
+from coop.county.programs import (FOUR_EYES_REQUIRED, mark_disbursed, program_of_county,
+                                  reserve)
 from coop.dbtypes import utcnow
 from coop.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
 from coop.money import apply_rate, split
@@ -266,3 +267,10 @@ def close_round(session: Session, actor, rnd: RewardRound, to_status: str,
     session.commit()
     session.refresh(rnd)
     return rnd
+
+
+def settle_paid(session: Session, round_id: int, amount_fen: int) -> None:
+    """Move `amount_fen` of a round's paid lines from committed to disbursed in its
+    program. Called by payout results in their transaction (the caller commits)."""
+    rnd = session.get(RewardRound, round_id)
+    mark_disbursed(session, rnd.program_id, amount_fen)

@@ -55,6 +55,12 @@ def record_results(session: Session, actor, batch: PayoutBatch, results: list[di
         if changed != 1:
             session.rollback()
             raise Conflict("发放结果正被同时录入，请刷新后重试")
+    paid_fen = sum(lines[r["line_id"]].amount_fen for r in todo if r["status"] == "paid")
+    if paid_fen and batch.source == "reward":
+        # A reward round reserved its total in a budgeted program; paid money moves from
+        # committed to disbursed there (failed lines stay committed until re-issued).
+        from coop.county.rewards import settle_paid
+        settle_paid(session, batch.source_id, paid_fen)
     pending = session.execute(select(func.count()).where(
         PayoutLine.batch_id == batch.id, PayoutLine.status == "pending")).scalar_one()
     if not pending:

@@ -282,3 +282,26 @@ def test_increase_shares_sum_exactly_and_differ_by_at_most_a_fen(increase, secre
         assert abs(Decimal(sum(parts)) - exact_pool) <= Decimal("0.5")
         assert max(parts) - min(parts) <= 1
         assert parts == sorted(parts, reverse=True)   # odd fen go to the first keys
+
+
+def test_paid_reward_lines_move_budget_from_committed_to_disbursed(client, world, make, db):
+    program, _, _ = seed_worked_example(client, world, make, db)
+    rnd = create_round(client, world).get_json()
+    approved = client.post(f"/api/v1/reward-rounds/{rnd['id']}/approve",
+                           headers=world.finance2[1]).get_json()
+    batch_id = approved["payout_batch_id"]
+    lines = db.session.execute(select(PayoutLine).where(PayoutLine.batch_id == batch_id)
+                               .order_by(PayoutLine.id)).scalars().all()
+    paid, failed = lines[:-1], lines[-1]
+    results = [{"line_id": x.id, "status": "paid", "bank_ref": f"B{x.id}",
+                "paid_on": date.today().isoformat()} for x in paid]
+    results.append({"line_id": failed.id, "status": "failed", "bank_ref": "R1",
+                    "paid_on": date.today().isoformat(), "reason": "账户已销户"})
+    response = client.post(f"/api/v1/payout-batches/{batch_id}/results", json=results,
+                           headers=world.finance1[1])
+    assert response.status_code == 200, response.get_json()
+    body = client.get(f"/api/v1/programs/{program['id']}", headers=world.admin[1]).get_json()
+    paid_fen = sum(x.amount_fen for x in paid)
+    assert body["disbursed_fen"] == paid_fen
+    assert body["committed_fen"] == 390_000 * YUAN - paid_fen
+    assert body["available_fen"] == (100_000_000 - 390_000) * YUAN
