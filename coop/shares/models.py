@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, Integer, Numeric, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Date, Integer, Numeric, String, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from coop.dbtypes import UTCDateTime, created_at, fk, intpk
+from coop.dbtypes import UTCDateTime, created_at, fk, intpk, money
 from coop.extensions import db
+
+__all__ = ["ShareOperation", "ShareRegisterHead", "ShareLine", "ShareBalance"]
 
 OPERATION_TYPES = ("subscribe", "transfer", "redeem", "convert_surplus", "reverse")
 KINDS = ("cash", "land", "collective_asset", "fiscal_subsidy", "labour")
@@ -46,6 +48,10 @@ class ShareOperation(db.Model):
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    __table_args__ = (
+        db.Index("ix_share_operations_coop_status", "cooperative_id", "status", "id"),
+    )
+
 
 class ShareRegisterHead(db.Model):
     """Per-cooperative line counter; its row lock keeps numbering gapless under races."""
@@ -77,4 +83,52 @@ class ShareLine(db.Model):
         # The as-of register sums lines by (cooperative, date): this index covers it.
         db.Index("ix_share_lines_coop_date", "cooperative_id", "effective_on", "member_id",
                  "kind", "delta_fen"),
+        # ... and this one when most of the history is summed: read in member order, the
+        # per-member sums stream without a temporary table (also a member's holding check).
+        db.Index("ix_share_lines_coop_member", "cooperative_id", "member_id", "effective_on",
+                 "kind", "delta_fen"),
     )
+
+
+class ShareBalance(db.Model):
+    """A member's current holding by kind: the sum of all their lines, kept in step by
+    the approval that writes them, under the register head lock.
+
+    A projection for speed (the register as of today and the cap check read 5,000
+    rows here instead of summing 50,000 lines); the lines remain the record, and
+    `coop.shares.ledger.rebuild_balances` recomputes this table from them.
+    """
+
+    __tablename__ = "share_balances"
+
+    cooperative_id: Mapped[int] = fk("cooperatives.id", primary_key=True)
+    member_id: Mapped[int] = fk("members.id", primary_key=True)
+    county_id: Mapped[int] = fk("counties.id", nullable=False)
+    cash_fen: Mapped[money]
+    land_fen: Mapped[money]
+    collective_asset_fen: Mapped[money]
+    fiscal_subsidy_fen: Mapped[money]
+    labour_fen: Mapped[money]
+    total_fen: Mapped[money]
+
+
+class ImmutableLineError(RuntimeError):
+    """Raised when code tries to edit or delete a register line (corrections reverse)."""
+
+
+@event.listens_for(ShareLine, "before_update")
+def _refuse_line_update(mapper, connection, target):
+    raise ImmutableLineError(f"share line {target.line_no} is immutable; reverse its operation")
+
+
+@event.listens_for(ShareLine, "before_delete")
+def _refuse_line_delete(mapper, connection, target):
+    raise ImmutableLineError(f"share line {target.line_no} is immutable; reverse its operation")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_line_changes(state):
+    # update(ShareLine)/delete(ShareLine) through the ORM skip the mapper events above.
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None \
+            and state.bind_mapper.class_ is ShareLine:
+        raise ImmutableLineError("share lines are immutable; reverse the operation instead")

@@ -1,4 +1,171 @@
 """HTTP routes of the shares capability: parse, call the service, serialize."""
+from __future__ import annotations
+
+from flask import jsonify
+from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from auth.policy import COOP_READ, COOP_WRITE, MEMBER_READ, access, current_user, load_scoped
+from coop.extensions import db
+from coop.idempotency import idempotent
+from coop.pagination import PageArgs, page_schema, paginate
+from coop.registry.models import Cooperative, Member
+from coop.shares import services
+from coop.shares.account import member_account
+from coop.shares.models import ShareOperation
+from coop.shares.register import lines_query, register_as_of
+from coop.shares.schemas import (MemberAccountArgs, MemberAccountOut, ShareDecisionIn,
+                                 ShareLineListArgs, ShareLineOut, ShareOperationDetailOut,
+                                 ShareOperationIn, ShareOperationListArgs, ShareOperationOut,
+                                 ShareRegisterArgs, ShareRegisterOut, ShareReverseIn)
 
 blp = Blueprint("shares", __name__, url_prefix="/api/v1", description="股权登记")
+
+
+def _line_out(line, operation_type) -> dict:
+    return {"line_no": line.line_no, "member_id": line.member_id,
+            "operation_id": line.operation_id, "operation_type": operation_type,
+            "kind": line.kind, "delta_fen": line.delta_fen, "effective_on": line.effective_on,
+            "created_at": line.created_at}
+
+
+def _lines_page(stmt, args) -> dict:
+    page = paginate(db.session, stmt, args["page"], args["per_page"], scalars=False)
+    page["items"] = [_line_out(line, op_type) for line, op_type in page["items"]]
+    return page
+
+
+def _detail(op: ShareOperation) -> dict:
+    out = {name: getattr(op, name) for name in ShareOperationOut().fields}
+    out["lines"] = [_line_out(line, op_type) for line, op_type in
+                    db.session.execute(lines_query(operation_id=op.id))]
+    return out
+
+
+@blp.route("/cooperatives/<int:coop_id>/share-operations")
+class CoopShareOperations(MethodView):
+    @access(COOP_READ, Cooperative, "coop_id")
+    @blp.arguments(ShareOperationListArgs, location="query")
+    @blp.response(200, page_schema(ShareOperationOut))
+    def get(self, args, coop):
+        """A cooperative's share operations, newest first (filter by status, type, member)."""
+        stmt = select(ShareOperation).where(ShareOperation.cooperative_id == coop.id)
+        for name in ("status", "type", "member_id"):
+            if args.get(name) is not None:
+                stmt = stmt.where(getattr(ShareOperation, name) == args[name])
+        return paginate(db.session, stmt.order_by(ShareOperation.id.desc()), args["page"],
+                        args["per_page"])
+
+    @access(COOP_WRITE, Cooperative, "coop_id")
+    @idempotent
+    @blp.arguments(ShareOperationIn)
+    @blp.response(201, ShareOperationDetailOut)
+    def post(self, body, coop):
+        """Request a share operation (status `submitted`).
+
+        Exactly one of `amount_fen`, `area_mu` (land: area × `land_rate_fen_per_mu`,
+        rounded half-up to the fen) or `tickets` (labour: tickets ×
+        `labour_ticket_rate_fen`). 422 codes: EFFECTIVE_DATE_IN_FUTURE,
+        INSUFFICIENT_SHARES, NOT_TRANSFERABLE (fiscal_subsidy), TRANSFEREE_NOT_MEMBER,
+        MEMBER_NOT_ACTIVE, MEMBER_NOT_IN_COOPERATIVE, KIND_NOT_ALLOWED,
+        CHARTER_RATE_MISSING. Honours Idempotency-Key.
+        """
+        load_scoped(Member, body["member_id"])
+        if body.get("to_member_id") is not None:
+            load_scoped(Member, body["to_member_id"])
+        op = services.submit_operation(db.session, current_user(), coop, **body)
+        return _detail(op)
+
+
+@blp.route("/share-operations/<int:op_id>")
+class ShareOperationItem(MethodView):
+    @access(COOP_READ, ShareOperation, "op_id")
+    @blp.response(200, ShareOperationDetailOut)
+    def get(self, op):
+        """One share operation with the register lines it wrote."""
+        return _detail(op)
+
+
+@blp.route("/share-operations/<int:op_id>/approve", methods=["POST"])
+@access(COOP_WRITE, ShareOperation, "op_id")
+@idempotent
+@blp.response(200, ShareOperationDetailOut)
+def approve(op):
+    """Approve: writes the numbered, immutable register lines in the same transaction.
+
+    422: EFFECTIVE_DATE_IN_FUTURE, INSUFFICIENT_SHARES, SINGLE_MEMBER_CAP_EXCEEDED,
+    TRANSFEREE_NOT_MEMBER, MEMBER_NOT_ACTIVE. 409 STATE_CONFLICT when already decided.
+    A member whose holding reaches zero becomes `former`; holding again makes them
+    `active`. Honours Idempotency-Key.
+    """
+    return _detail(services.approve_operation(db.session, current_user(), op))
+
+
+@blp.route("/share-operations/<int:op_id>/reject", methods=["POST"])
+@access(COOP_WRITE, ShareOperation, "op_id")
+@idempotent
+@blp.arguments(ShareDecisionIn)
+@blp.response(200, ShareOperationDetailOut)
+def reject(body, op):
+    """Reject a submitted operation; 409 STATE_CONFLICT when already decided."""
+    return _detail(services.reject_operation(db.session, current_user(), op, body["reason"]))
+
+
+@blp.route("/share-operations/<int:op_id>/reverse", methods=["POST"])
+@access(COOP_WRITE, ShareOperation, "op_id")
+@idempotent
+@blp.arguments(ShareReverseIn)
+@blp.response(201, ShareOperationDetailOut)
+def reverse(body, op):
+    """Request the correction (冲正) of an approved operation.
+
+    Creates a `submitted` operation of type `reverse` with `reverses_id` = this one;
+    approving it writes this operation's lines negated, dated `effective_on` (default:
+    the original's date). Lines are never edited. 409 if it is not approved or already
+    has a pending or approved reversal.
+    """
+    return _detail(services.reverse_operation(db.session, current_user(), op,
+                                              reason=body["reason"],
+                                              effective_on=body.get("effective_on")))
+
+
+@blp.route("/cooperatives/<int:coop_id>/share-register", methods=["GET"])
+@access(COOP_READ, Cooperative, "coop_id")
+@blp.arguments(ShareRegisterArgs, location="query")
+@blp.response(200, ShareRegisterOut)
+def share_register(args, coop):
+    """The register as of a date (default today): holdings by kind, total and ratio
+    (four decimals, rounded half-up) of every member holding capital."""
+    register = register_as_of(db.session, coop, args.get("as_of") or services.local_today())
+    # Already in the schema's shape (plain ints and strings); jsonify skips a marshmallow
+    # pass over thousands of members.
+    return jsonify(register)
+
+
+@blp.route("/cooperatives/<int:coop_id>/share-register/lines", methods=["GET"])
+@access(COOP_READ, Cooperative, "coop_id")
+@blp.arguments(ShareLineListArgs, location="query")
+@blp.response(200, page_schema(ShareLineOut))
+def share_register_lines(args, coop):
+    """The register's numbered lines in order (optionally one member's)."""
+    return _lines_page(lines_query(coop.id, args.get("member_id")), args)
+
+
+@blp.route("/members/<int:member_id>/share-lines", methods=["GET"])
+@access(MEMBER_READ, Member, "member_id")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(ShareLineOut))
+def member_share_lines(args, member):
+    """One member's register lines; a `member` sees only their own."""
+    return _lines_page(lines_query(member.cooperative_id, member.id), args)
+
+
+@blp.route("/members/<int:member_id>/account", methods=["GET"])
+@access(MEMBER_READ, Member, "member_id")
+@blp.arguments(MemberAccountArgs, location="query")
+@blp.response(200, MemberAccountOut)
+def account(args, member):
+    """The member account (成员账户, Art. 43): contribution by kind, reserve-fund share,
+    transaction volume, quantified subsidy share, distributions received."""
+    return member_account(db.session, member, args.get("year"), services.local_today())

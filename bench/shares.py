@@ -1,0 +1,190 @@
+"""Benchmark of the share ledger: the as-of register and approval throughput.
+
+    .venv/bin/python bench/shares.py            # a temporary SQLite file, then MariaDB
+    BENCH_MYSQL_URL=mysql+pymysql://root@127.0.0.1/coop_bench_shares \
+        .venv/bin/python bench/shares.py        # (tables of that database are recreated!)
+    .venv/bin/python bench/shares.py --sqlite-only
+
+Builds one cooperative with 5,000 members and 50,000 approved register lines spread over
+five years (bulk-inserted), then prints for each database:
+
+* the as-of register (`register_as_of`, what GET …/share-register runs) for today and
+  for a date in the middle of the history — goal < 200 ms — and the whole HTTP request
+  (auth, query, JSON of 5,000 members);
+* approval throughput: N submitted subscriptions approved one after another through
+  `approve_operation` (lock, rules incl. the cap on the 5,000-member register, lines,
+  balances, audit, commit), in approvals per second — dated today (the usual case: the
+  cap is checked from totals and the changed members), and back-dated to the middle of
+  the history (the cap is re-checked on each of the ~900 later dates).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert  # noqa: E402
+
+from coop import create_app  # noqa: E402
+from coop.extensions import db  # noqa: E402
+
+MEMBERS = 5_000
+LINES = 50_000
+START = date(2020, 1, 1)
+DAYS = 5 * 365
+DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1/coop_bench_shares"
+
+
+def _app(url: str):
+    return create_app({"COOP_ENV": "testing", "TESTING": True, "LOG_LEVEL": "WARNING",
+                       "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
+                       "JWT_SECRET": "bench-jwt-secret-that-is-long-enough-0123456789",
+                       "FIELD_ENCRYPTION_KEY": "bench-field-key-that-is-long-enough-01234"})
+
+
+def _bulk(model, rows, chunk=5_000):
+    for start in range(0, len(rows), chunk):
+        db.session.execute(insert(model), rows[start:start + chunk])
+
+
+def build(rng: random.Random):
+    """One cooperative, its members and LINES approved one-line subscriptions."""
+    from auth.models import RoleAssignment, User
+    from coop.places.models import County, Town, Village
+    from coop.registry.models import Cooperative, Member
+    from coop.shares.ledger import rebuild_balances
+    from coop.shares.models import ShareLine, ShareOperation, ShareRegisterHead
+    county = County(name="栖霞市", code="370686")
+    db.session.add(county)
+    db.session.flush()
+    town = Town(county_id=county.id, name="蛇窝泊镇")
+    db.session.add(town)
+    db.session.flush()
+    village = Village(county_id=county.id, town_id=town.id, name="东院头村",
+                      code="370686100001", party_secretary_name="于书记")
+    db.session.add(village)
+    db.session.flush()
+    coop = Cooperative(county_id=county.id, town_id=town.id, village_id=village.id,
+                       name="东院头村股份经济合作社", credit_code="93370686MA0000001X",
+                       founded_on=START, land_rate_fen_per_mu=800_000,
+                       labour_ticket_rate_fen=200_000)
+    db.session.add(coop)
+    db.session.flush()
+    manager = User(phone="13900000001", name="于书记")
+    manager.roles.append(RoleAssignment(role="coop_manager", scope_type="cooperative",
+                                        scope_id=coop.id))
+    db.session.add(manager)
+    db.session.flush()
+    _bulk(Member, [dict(county_id=county.id, cooperative_id=coop.id, name=f"成员{i:04d}",
+                        member_type="farmer", id_card_enc="x", id_card_hash=f"{i:064d}",
+                        id_card_masked="370686********0000", joined_on=START,
+                        status="active") for i in range(MEMBERS)])
+    member_ids = [m for (m,) in db.session.execute(
+        db.select(Member.id).where(Member.cooperative_id == coop.id).order_by(Member.id))]
+    ops, lines = [], []
+    for n in range(LINES):
+        member_id = member_ids[n % MEMBERS]
+        on = START + timedelta(days=rng.randrange(DAYS))
+        kind = rng.choice(("cash", "cash", "land", "labour", "fiscal_subsidy"))
+        amount = rng.randrange(1_000, 200_000)
+        ops.append(dict(id=n + 1, county_id=county.id, cooperative_id=coop.id,
+                        member_id=member_id, type="subscribe", kind=kind, amount_fen=amount,
+                        effective_on=on, status="approved"))
+        lines.append(dict(county_id=county.id, cooperative_id=coop.id, line_no=n + 1,
+                          member_id=member_id, operation_id=n + 1, kind=kind,
+                          delta_fen=amount, effective_on=on))
+    _bulk(ShareOperation, ops)
+    _bulk(ShareLine, lines)
+    db.session.add(ShareRegisterHead(cooperative_id=coop.id, last_line_no=LINES))
+    db.session.flush()
+    rebuild_balances(db.session, coop.id)
+    db.session.commit()
+    return coop.id, manager.id, member_ids
+
+
+def _timed(fn, runs: int) -> tuple[float, float]:
+    fn()                                                      # warm caches and the pool
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+        db.session.rollback()
+        db.session.expire_all()
+    return statistics.median(samples), min(samples)
+
+
+def run(url: str, approvals: int, runs: int) -> None:
+    from auth.tokens import issue_pair
+    from coop.registry.models import Cooperative
+    from coop.shares import services
+    from coop.shares.models import ShareOperation
+    from coop.shares.register import register_as_of
+    app = _app(url)
+    label = "MariaDB" if url.startswith("mysql") else "SQLite"
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        started = time.perf_counter()
+        coop_id, manager_id, member_ids = build(random.Random(5))
+        print(f"\n== {label}: {MEMBERS:,} members, {LINES:,} lines "
+              f"(built in {time.perf_counter() - started:.1f} s; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+        coop = db.session.get(Cooperative, coop_id)
+        today, middle = services.local_today(), START + timedelta(days=DAYS // 2)
+        for name, as_of in (("today", today), ("mid-history", middle)):
+            median, best = _timed(lambda: register_as_of(db.session, coop, as_of), runs)
+            print(f"register_as_of ({name:>11}): median {median:7.1f} ms, best {best:7.1f} ms"
+                  f"  (goal < 200 ms)")
+        from auth.models import User
+        token = issue_pair(db.session, db.session.get(User, manager_id))["access_token"]
+        db.session.commit()
+        client = app.test_client()
+        path = f"/api/v1/cooperatives/{coop_id}/share-register"
+        headers = {"Authorization": f"Bearer {token}"}
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200 and len(response.get_json()["members"]) == MEMBERS
+        median, best = _timed(lambda: client.get(path, headers=headers), runs)
+        print(f"GET share-register (HTTP) : median {median:7.1f} ms, best {best:7.1f} ms")
+
+        manager = db.session.get(User, manager_id)
+        rng = random.Random(9)
+        for label, on, count in (("dated today", today, approvals),
+                                 ("back-dated to mid-history", middle, approvals // 10)):
+            ids = [services.submit_operation(
+                db.session, manager, coop, type="subscribe", member_id=rng.choice(member_ids),
+                kind="cash", amount_fen=rng.randrange(100, 10_000), effective_on=on).id
+                for _ in range(count)]
+            started = time.perf_counter()
+            for op_id in ids:
+                services.approve_operation(db.session, manager,
+                                           db.session.get(ShareOperation, op_id))
+            elapsed = time.perf_counter() - started
+            print(f"approvals {label}: {count} in {elapsed:.2f} s = {count / elapsed:6.1f} /s "
+                  f"({elapsed / count * 1000:.1f} ms each)")
+        db.session.remove()
+        db.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--approvals", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--sqlite-only", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="coop-bench-shares-") as tmp:
+        run(f"sqlite:///{tmp}/bench.sqlite3", args.approvals, args.runs)
+    if not args.sqlite_only:
+        run(os.environ.get("BENCH_MYSQL_URL", DEFAULT_MYSQL), args.approvals, args.runs)
+
+
+if __name__ == "__main__":
+    main()
