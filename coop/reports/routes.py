@@ -1,4 +1,146 @@
-"""HTTP routes of the reports capability: parse, call the service, serialize."""
+"""HTTP routes of the reports capability: parse, call the service, serialize.
+
+`/reports/payouts` and `/reports/dashboard` name their scope object in the query string,
+so they declare the roles with `@access(roles)` and load the object with `load_scoped`
+(404 outside the caller's scope). `/me/*` serve the member behind the caller's `member`
+grants. The CLI (`flask reports payouts`) lives in coop/reports/cli.py.
+"""
+from __future__ import annotations
+
+import tempfile
+from urllib.parse import quote
+
+from flask import current_app, send_file
 from flask_smorest import Blueprint
 
+from auth.policy import COOP_WRITE, COUNTY, access, current_user, grants_for, load_scoped
+from coop.errors import Forbidden, ServiceUnavailable
+from coop.extensions import db
+from coop.pagination import page_schema
+from coop.places.models import County, Town
+from coop.registry.models import Cooperative
+from coop.reports import me
+from coop.reports.cli import cli  # noqa: F401  (create_app registers `cli` from here)
+from coop.reports.dashboard import DEFAULT_INCOME_THRESHOLDS_FEN, dashboard
+from coop.reports.exporters import CONTENT_TYPES, export
+from coop.reports.payouts_report import lines_page, payout_totals, report_rows, scope_of
+from coop.reports.pdf_export import CJKFontMissing
+from coop.reports.schemas import (DashboardArgs, DashboardOut, MyAccountArgs, MyAccountOut,
+                                  MyPayoutArgs, MyPayoutOut, MySharesArgs, MySharesOut,
+                                  PayoutReportArgs, PayoutReportOut)
+from coop.shares.services import local_today
+
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="报表与个人查询")
+
+MEMBER = ("member",)
+REPORT_ROLES = COUNTY + COOP_WRITE
+# Who may ask for which scope: county roles for their county's towns; a cooperative's
+# manager (or the county) for one cooperative.
+SCOPE_ROLES = {"county": COUNTY, "town": COUNTY, "cooperative": REPORT_ROLES}
+SCOPE_MODELS = {"county": County, "town": Town, "cooperative": Cooperative}
+FILE_DOC = {"responses": {"200": {"description": "报表", "content": {
+    "application/json": {"schema": PayoutReportOut},
+    CONTENT_TYPES["csv"].split(";")[0]: {"schema": {"type": "string"}},
+    CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+    CONTENT_TYPES["pdf"]: {"schema": {"type": "string", "format": "binary"}},
+}}}}
+
+
+def _scope_object(scope: str, obj_id: int):
+    roles = SCOPE_ROLES[scope]
+    if not grants_for(roles) and not current_user().is_superuser:
+        raise Forbidden("您的角色不能查看该范围的报表")
+    return load_scoped(SCOPE_MODELS[scope], obj_id, roles)
+
+
+def _attachment(stem_ascii: str, stem_display: str, ext: str) -> str:
+    """RFC 6266 / RFC 5987: an ASCII fallback and the UTF-8 (Chinese) name."""
+    return (f'attachment; filename="{stem_ascii}.{ext}"; '
+            f"filename*=UTF-8''{quote(f'{stem_display}.{ext}', safe='')}")
+
+
+@blp.route("/reports/payouts", methods=["GET"])
+@access(REPORT_ROLES)
+@blp.arguments(PayoutReportArgs, location="query")
+@blp.response(200, PayoutReportOut)
+@blp.doc(**FILE_DOC)
+def payouts_report(args):
+    """Payout report (发放报表) of a county, town or cooperative for a year: every line
+    with source, status and bank reference, subtotals per cooperative and town, totals.
+    `format=json` pages through the lines; csv (UTF-8 with BOM), xlsx and pdf hold all."""
+    obj = _scope_object(args["scope"], args["id"])
+    report = scope_of(db.session, args["scope"], obj, args["year"])
+    fmt = args["format"]
+    if fmt == "json":
+        return {"scope": report.scope, "scope_id": report.scope_id, "name": report.name,
+                "county_id": report.county_id, "year": report.year,
+                **payout_totals(db.session, report).as_dict(),
+                **lines_page(db.session, report, args["page"], args["per_page"])}
+    fh = tempfile.TemporaryFile()
+    try:
+        export(fmt, report, report_rows(db.session, report), fh)
+    except CJKFontMissing as exc:
+        fh.close()
+        current_app.logger.error("pdf report without a CJK font: %s", exc)
+        raise ServiceUnavailable("服务器未安装中文字体，暂不能生成 PDF",
+                                 code="PDF_FONT_MISSING") from exc
+    except BaseException:
+        fh.close()
+        raise
+    fh.seek(0)
+    response = send_file(fh, mimetype=CONTENT_TYPES[fmt], max_age=0)
+    response.headers["Content-Type"] = CONTENT_TYPES[fmt]  # send_file would add a charset
+    response.headers["Content-Disposition"] = _attachment(report.file_stem,
+                                                          report.display_stem, fmt)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blp.route("/reports/dashboard", methods=["GET"])
+@access(COUNTY)
+@blp.arguments(DashboardArgs, location="query")
+@blp.response(200, DashboardOut)
+def county_dashboard(args):
+    """The county dashboard (县级看板): cooperatives by status, villages by collective
+    income, wages and labour-days, payouts by source, cross-appointment, zone income."""
+    county = load_scoped(County, args["county_id"])
+    thresholds = current_app.config.get("REPORTS_INCOME_THRESHOLDS_FEN",
+                                        DEFAULT_INCOME_THRESHOLDS_FEN)
+    return dashboard(db.session, county, args["year"], local_today(), thresholds)
+
+
+def _my_member_ids() -> list[int]:
+    ids = [grant.scope_id for grant in grants_for(MEMBER)]
+    if not ids:
+        raise Forbidden("仅成员本人可查看")
+    return ids
+
+
+@blp.route("/me/shares", methods=["GET"])
+@access(MEMBER)
+@blp.arguments(MySharesArgs, location="query")
+@blp.response(200, MySharesOut)
+def my_shares(args):
+    """My shares (我的股份): holding by kind, ratio and register lines, per cooperative."""
+    members = me.members_of(db.session, _my_member_ids())
+    return me.my_shares(db.session, members, args.get("as_of") or local_today())
+
+
+@blp.route("/me/payouts", methods=["GET"])
+@access(MEMBER)
+@blp.arguments(MyPayoutArgs, location="query")
+@blp.response(200, page_schema(MyPayoutOut))
+def my_payouts(args):
+    """My payouts (我的分红与补助): my payout lines, newest year first."""
+    return me.my_payouts(db.session, _my_member_ids(), args["page"], args["per_page"],
+                         args.get("year"))
+
+
+@blp.route("/me/account", methods=["GET"])
+@access(MEMBER)
+@blp.arguments(MyAccountArgs, location="query")
+@blp.response(200, MyAccountOut)
+def my_account(args):
+    """My member account (成员账户, Art. 43) in each cooperative I belong to."""
+    members = me.members_of(db.session, _my_member_ids())
+    return me.my_accounts(db.session, members, args.get("year"), local_today())
