@@ -23,6 +23,8 @@ round's batch is unique too, so re-running a round never pays anyone twice.
 """
 from __future__ import annotations
 
+import logging
+
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -45,6 +47,8 @@ from coop.money import apply_rate, split
 from coop.payouts.services import Payee, create_batch
 from coop.places.models import County, Village
 from coop.registry.models import Cooperative
+
+log = logging.getLogger(__name__)
 
 RULE_FIELDS = ("excellent_award_fen", "secretary_rate", "managers_rate",
                "excellent_min_score", "good_min_score", "pass_min_score", "program_id")
@@ -273,4 +277,8 @@ def settle_paid(session: Session, round_id: int, amount_fen: int) -> None:
     """Move `amount_fen` of a round's paid lines from committed to disbursed in its
     program. Called by payout results in their transaction (the caller commits)."""
     rnd = session.get(RewardRound, round_id)
+    if rnd is None:
+        # A reward batch written without a round (a data import) has no budget to settle.
+        log.warning("reward batch without a round", extra={"round_id": round_id})
+        return
     mark_disbursed(session, rnd.program_id, amount_fen)

@@ -1,24 +1,15 @@
 """Marshmallow schemas of the county capability (in and out)."""
 from __future__ import annotations
 
-import re
-from decimal import Decimal
-
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from auth.models import DEPARTMENTS
 from coop.county.guards import MAX_YEAR, MIN_YEAR
 from coop.county.models import APPLICATION_STATES, GRADES
 from coop.dbtypes import MAX_ID
+from coop.fields import Fen, Id, Rate
 from coop.money import MAX_FEN
 from coop.pagination import PageArgs
-
-_RATE = re.compile(r"^(0(\.\d{1,4})?|1(\.0{1,4})?)$")
-
-
-def Fen(**kw) -> fields.Integer:  # noqa: N802 (reads like a field class)
-    """Money in whole fen, 0..MAX_FEN; JSON numbers with a fraction are refused."""
-    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_FEN), **kw)
 
 
 def Year(**kw) -> fields.Integer:  # noqa: N802
@@ -26,33 +17,9 @@ def Year(**kw) -> fields.Integer:  # noqa: N802
                           **kw)
 
 
-def Id(**kw) -> fields.Integer:  # noqa: N802
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kw)
-
-
 def Score(**kw) -> fields.Integer:  # noqa: N802
     """An evaluation score or threshold: whole points 0..100."""
     return fields.Integer(strict=True, validate=validate.Range(min=0, max=100), **kw)
-
-
-class Rate(fields.Field):
-    """A rate as a decimal string "0".."1" with at most four decimals ("0.15").
-
-    Numbers are refused: a JSON float would already have lost the exact value.
-    """
-
-    def __init__(self, **kwargs):
-        metadata = {"type": "string", "pattern": _RATE.pattern, "example": "0.15",
-                    **kwargs.pop("metadata", {})}
-        super().__init__(metadata=metadata, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not _RATE.match(value):
-            raise ValidationError('须为 0 到 1 之间的小数字符串，最多四位小数，如 "0.15"')
-        return Decimal(value)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else str(value)
 
 
 # --- collective income -----------------------------------------------------------------

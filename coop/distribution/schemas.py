@@ -1,13 +1,11 @@
 """Marshmallow schemas of the distribution capability (in and out)."""
 from __future__ import annotations
 
-import re
-from decimal import Decimal
-
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from coop.county.guards import MAX_YEAR, MIN_YEAR
 from coop.dbtypes import MAX_ID
+from coop.fields import Rate
 from coop.money import MAX_FEN
 from coop.pagination import PageArgs
 
@@ -15,25 +13,6 @@ FEN = validate.Range(min=0, max=MAX_FEN)
 SIGNED_FEN = validate.Range(min=-MAX_FEN, max=MAX_FEN)
 ID = validate.Range(min=1, max=MAX_ID)
 VOTES = validate.Range(min=0, max=10_000_000)
-
-
-class Rate(fields.Field):
-    """A rate as a decimal string ("0.10"), 0..1, at most four places. Never a float."""
-
-    PATTERN = re.compile(r"^(0(\.\d{1,4})?|1(\.0{1,4})?)$")
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not self.PATTERN.match(value.strip()):
-            raise ValidationError('须为 0 到 1 之间、最多四位小数的字符串，如 "0.10"')
-        return Decimal(value.strip())
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        text = f"{Decimal(value):.4f}"
-        while text.endswith("0") and len(text.split(".")[1]) > 2:
-            text = text[:-1]
-        return text  # "0.60", "0.125", "1.00"
 
 
 class AnnualAccountIn(Schema):

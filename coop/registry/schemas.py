@@ -1,57 +1,16 @@
 """Marshmallow schemas of the registry (in and out). Unknown fields are refused (422)."""
 from __future__ import annotations
 
-import re
-from decimal import Decimal
-
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from coop.dbtypes import MAX_ID
-from coop.money import MAX_FEN
+from coop.fields import Fen, Id, Rate
 from coop.pagination import PageArgs
 from coop.registry.models import (COOP_STATUSES, DISTRIBUTION_METHODS, MEMBER_TYPES,
                                   OFFICER_ROLES)
 
-_RATE = re.compile(r"^(0(\.\d{1,4})?|1(\.0{1,4})?)$")
 MEMBER_STATUSES = ("active", "left", "former")
-
-
-def rate_text(value: Decimal | None) -> str | None:
-    """Decimal('0.2000') → "0.20"; Decimal('0.1250') → "0.125" (at least two places)."""
-    if value is None:
-        return None
-    text = format(value.normalize(), "f")
-    whole, _, frac = text.partition(".")
-    return f"{whole}.{frac.ljust(2, '0')}"
-
-
-class Rate(fields.Field):
-    """A rate as a decimal string between 0 and 1, at most four decimals ("0.20").
-
-    JSON numbers are refused: a float has already lost the exact value.
-    """
-
-    def __init__(self, **kwargs):
-        metadata = {"type": "string", "pattern": _RATE.pattern, "example": "0.20",
-                    **kwargs.pop("metadata", {})}
-        super().__init__(metadata=metadata, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not _RATE.match(value):
-            raise ValidationError('须为 0 到 1 之间的小数字符串，最多四位小数，如 "0.20"')
-        return Decimal(value)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return rate_text(value)
-
-
-def Fen(**kw) -> fields.Integer:  # noqa: N802 (reads like a field class)
-    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_FEN), **kw)
-
-
-def Id(**kw) -> fields.Integer:  # noqa: N802
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kw)
 
 
 def Text(max_len: int, **kw) -> fields.String:  # noqa: N802

@@ -236,7 +236,7 @@ def test_reward_rules_validate_rates_thresholds_and_program(client, world):
     assert response.status_code == 403
     body = client.put(url, json=base, headers=world.finance1[1]).get_json()
     assert (body["secretary_rate"], body["good_min_score"], body["pass_min_score"]) == (
-        "0.1500", 75, 60)
+        "0.15", 75, 60)
 
 
 def test_program_of_another_county_is_refused_in_rules(client, world):
