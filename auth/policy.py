@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from flask import g, request
 from sqlalchemy import false, or_, select
 
-from auth.models import ROLES, SCOPE_OF_ROLE, RoleAssignment, TokenFamily, User
+from auth.models import ROLES, TokenFamily, User
 from auth.tokens import decode
 from coop.dbtypes import MAX_ID
 from coop.errors import Forbidden, NotFound, Unauthorized
@@ -186,11 +186,3 @@ def public(view):
 
 def policy_of(view) -> Policy | None:
     return getattr(view, "_policy", None)
-
-
-def role_scope_type(role: str) -> str:
-    return SCOPE_OF_ROLE[role]
-
-
-def assignments_query(user_id: int):
-    return select(RoleAssignment).where(RoleAssignment.user_id == user_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from datetime import datetime, timedelta
 
 import click
@@ -23,7 +22,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import HTTPException
 
 from coop.dbtypes import UTCDateTime, intpk, utcnow
-from coop.errors import Conflict, DomainError, ValidationFailed, problem_for_exception
+from coop.errors import (PROBLEM_JSON, Conflict, DomainError, ValidationFailed,
+                         problem_for_exception)
 from coop.extensions import db
 
 HEADER = "Idempotency-Key"
@@ -57,13 +57,10 @@ def _request_hash() -> str:
 
 
 def _replay(record: IdempotencyRecord):
+    # Every stored error body came from coop.errors, so the status decides the type.
+    mimetype = PROBLEM_JSON if record.response_status >= 400 else "application/json"
     response = current_app.response_class(record.response_body or "",
-                                          status=record.response_status)
-    body = record.response_body or ""
-    if body.startswith("{") and '"code"' in body and record.response_status >= 400:
-        response.mimetype = "application/problem+json"
-    else:
-        response.mimetype = "application/json"
+                                          status=record.response_status, mimetype=mimetype)
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
