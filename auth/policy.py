@@ -19,9 +19,9 @@ import functools
 from dataclasses import dataclass
 
 from flask import g, request
-from sqlalchemy import false, or_, select
+from sqlalchemy import and_, bindparam, false, or_, select
 
-from auth.models import ROLES, TokenFamily, User
+from auth.models import ROLES, RoleAssignment, TokenFamily, User
 from auth.tokens import decode
 from coop.dbtypes import MAX_ID
 from coop.errors import Forbidden, NotFound, Unauthorized
@@ -64,25 +64,54 @@ def _bearer_token() -> str:
     return token.strip()
 
 
-def authenticate() -> User:
-    """Resolve the bearer token to an active user whose token family is not revoked."""
+# Built once: the statement and its compiled form are reused by every request.
+_CALLER = (
+    select(User.status, User.is_superuser, TokenFamily.revoked_at, RoleAssignment.role,
+           RoleAssignment.scope_type, RoleAssignment.scope_id, RoleAssignment.department)
+    .select_from(User)
+    .join(TokenFamily, and_(TokenFamily.user_id == User.id,
+                            TokenFamily.id == bindparam("family_id")))
+    .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+    .where(User.id == bindparam("user_id")))
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as `authenticate` found them: enough to authorize without the ORM."""
+    id: int
+    is_superuser: bool
+
+
+def authenticate() -> Caller:
+    """Resolve the bearer token to an active user whose token family is not revoked.
+
+    One query, read as plain rows: the user, the token family and every role assignment
+    (an outer join, so a user without roles still gets one row). This runs on every
+    request, so it avoids ORM object loading; `current_user()` loads the ORM user only for
+    the views that need it.
+    """
     claims = decode(_bearer_token(), "access")
-    row = db.session.execute(
-        select(User, TokenFamily.revoked_at)
-        .join(TokenFamily, TokenFamily.user_id == User.id)
-        .where(User.id == int(claims["sub"]), TokenFamily.id == claims["fam"])
-    ).first()
-    if row is None or row.revoked_at is not None or row.User.status != "active":
+    rows = db.session.connection().execute(
+        _CALLER, {"user_id": int(claims["sub"]), "family_id": claims["fam"]}).all()
+    if not rows or rows[0].revoked_at is not None or rows[0].status != "active":
         raise Unauthorized("登录已失效，请重新登录", code="TOKEN_INVALID")
-    g.user = row.User
+    g.caller = Caller(int(claims["sub"]), bool(rows[0].is_superuser))
     g.token_claims = claims
     g.grants = tuple(Grant(r.role, r.scope_type, r.scope_id, r.department or "")
-                     for r in row.User.roles)
-    return g.user
+                     for r in rows if r.role is not None)
+    return g.caller
+
+
+def caller() -> Caller:
+    return g.caller
 
 
 def current_user() -> User:
-    return g.user
+    """The calling user as an ORM object (loaded on first use: writes record who did it)."""
+    user = g.get("user")
+    if user is None:
+        user = g.user = db.session.get(User, g.caller.id)
+    return user
 
 
 def grants_for(roles) -> tuple[Grant, ...]:
@@ -99,15 +128,14 @@ def covers(grant: Grant, obj) -> bool:
 
 
 def in_scope(obj, roles) -> bool:
-    user = g.get("user")
-    if user is not None and user.is_superuser:
+    caller = g.get("caller")
+    if caller is not None and caller.is_superuser:
         return True
     return any(covers(grant, obj) for grant in grants_for(roles))
 
 
 def require_role(roles) -> None:
-    user = g.user
-    if roles == ANY_USER or user.is_superuser:
+    if roles == ANY_USER or g.caller.is_superuser:
         return
     if not grants_for(roles):
         raise Forbidden()
@@ -129,8 +157,7 @@ def load_scoped(model, obj_id, roles=None):
 
 def scoped(stmt, model, roles=None):
     """Restrict a SELECT on `model` to the caller's scope, in SQL."""
-    user = g.user
-    if user.is_superuser:
+    if g.caller.is_superuser:
         return stmt
     roles = roles if roles is not None else g.get("policy_roles", ANY_USER)
     clauses = []

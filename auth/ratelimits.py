@@ -76,7 +76,7 @@ def _openid_key() -> str:
 
 
 def _user_key() -> str:
-    return f"user:{g.user.id}"
+    return f"user:{g.caller.id}"
 
 
 def _failed(response) -> bool:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
+from flask.sessions import SessionInterface
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -89,6 +90,9 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True,
                      compare_type=True)
     limiter.init_app(app)
+    _drop_limiter_middleware(app, limiter)
+    # A JSON API authenticated by bearer tokens: no cookie session to open per request.
+    app.session_interface = NullSessionInterface()
     api = Api(app)  # one per app: tests build several apps in one process
     app.extensions["coop_api"] = api
     api.register_converter(BoundedIntConverter, lambda c: {
@@ -113,6 +117,29 @@ def create_app(config: dict | None = None) -> Flask:
         if getattr(module, "cli", None) is not None:
             app.register_blueprint(module.cli)
     return app
+
+
+class NullSessionInterface(SessionInterface):
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response):
+        return None
+
+
+def _drop_limiter_middleware(app: Flask, limiter) -> None:
+    """Every limit here is a per-route decorator, which checks itself when its view runs.
+
+    Flask-Limiter's before-request hook would only evaluate default and application-wide
+    limits, and there are none; it cost about a tenth of a small read's time. If such
+    limits are ever configured, the hook stays.
+    """
+    if any(app.config.get(key) for key in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION",
+                                           "RATELIMIT_META")):
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:
+        hooks.remove(limiter._check_request_limit)
 
 
 def _instance_dir():

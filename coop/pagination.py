@@ -28,9 +28,18 @@ def page_schema(item_schema: type[Schema]) -> type[Schema]:
 
 
 def paginate(session, stmt, page: int, per_page: int, *, scalars: bool = True) -> dict:
-    """Run `stmt` for one page plus a COUNT over the same filter."""
-    total = session.execute(
-        select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    result = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    """Run `stmt` for one page plus, unless the page itself tells, a COUNT of the filter.
+
+    A page that is neither empty nor full is the last one, so the total is its offset
+    plus its length: most phone lists (a member's payouts, a small cooperative's members)
+    fit on one page and are served by one query.
+    """
+    offset = (page - 1) * per_page
+    result = session.execute(stmt.limit(per_page).offset(offset))
     items = result.scalars().all() if scalars else result.all()
+    if 0 < len(items) < per_page or (page == 1 and not items):
+        total = offset + len(items)
+    else:
+        total = session.execute(
+            select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     return {"items": items, "page": page, "per_page": per_page, "total": total}

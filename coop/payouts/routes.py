@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from sqlalchemy import case, func, select
 
-from auth.policy import (COOP_READ, COOP_WRITE, COUNTY_MONEY, MEMBER_READ, access,
+from auth.policy import (COOP_READ, COOP_WRITE, COUNTY_MONEY, MEMBER_READ, access, caller,
                          current_user, has_grant, in_scope, scoped)
 from coop.distribution.models import DistributionPlan
 from coop.distribution.payout import pay_plan
@@ -30,7 +30,7 @@ PAYERS = COOP_WRITE + COUNTY_MONEY
 
 
 def _require_payer(batch: PayoutBatch) -> None:
-    if current_user().is_superuser:
+    if caller().is_superuser:
         return
     if batch.cooperative_id is not None:
         allowed = has_grant("coop_manager", "cooperative", batch.cooperative_id)

@@ -13,7 +13,8 @@ from urllib.parse import quote
 from flask import current_app, send_file
 from flask_smorest import Blueprint
 
-from auth.policy import COOP_WRITE, COUNTY, access, current_user, grants_for, load_scoped
+from auth.policy import (COOP_WRITE, COUNTY, access, caller, grants_for,
+                         load_scoped)
 from coop.errors import Forbidden, ServiceUnavailable
 from coop.extensions import db
 from coop.pagination import page_schema
@@ -48,7 +49,7 @@ FILE_DOC = {"responses": {"200": {"description": "报表", "content": {
 
 def _scope_object(scope: str, obj_id: int):
     roles = SCOPE_ROLES[scope]
-    if not grants_for(roles) and not current_user().is_superuser:
+    if not grants_for(roles) and not caller().is_superuser:
         raise Forbidden("您的角色不能查看该范围的报表")
     return load_scoped(SCOPE_MODELS[scope], obj_id, roles)
 

@@ -1,0 +1,307 @@
+"""Load benchmark: the real app under gunicorn beside a bare Flask ceiling, same config.
+
+    .venv/bin/python bench/load.py                       # SQLite, then MariaDB
+    .venv/bin/python bench/load.py --db sqlite --duration 5
+    BENCH_MYSQL_URL=mysql+pymysql://root@127.0.0.1/coop_bench_load .venv/bin/python bench/load.py
+
+For each database it seeds a county (cooperatives of 500 members, payout batches, subsidy
+applications), starts `gunicorn -c gunicorn.conf.py wsgi:app` and, under the very same
+config, `bench/ceiling_app.py` (a bare Flask JSON endpoint: no auth, no database). Then
+wrk drives, one after another, at 32 connections and at 1 connection:
+
+* ceiling            GET /ceiling
+* object read        GET /api/v1/members/{id}                 (manager's JWT)
+* members page       GET /api/v1/cooperatives/{id}/members    (manager, 20 a page)
+* my payouts         GET /api/v1/me/payouts                   (member's JWT)
+* applications page  GET /api/v1/subsidy-applications         (county finance, 20 a page)
+* mix                the last three and the object read in turn
+
+and prints requests/s, p50 and p99 beside the ceiling's requests/s. Goals (issue 9): object
+read ≥ 40 % of the ceiling at 32 connections, a list page of 20 ≥ 25 %, and p99 < 10 ms for
+the object read at 1 connection. Needs `wrk` (Debian package `wrk`). The MariaDB database
+named by BENCH_MYSQL_URL (default coop_bench_load) is dropped and recreated.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, select  # noqa: E402
+
+from auth.models import SCOPE_OF_ROLE, RoleAssignment, User  # noqa: E402
+from auth.tokens import issue_pair  # noqa: E402
+from coop import create_app  # noqa: E402
+from coop.county.models import Program, SubsidyApplication  # noqa: E402
+from coop.extensions import db  # noqa: E402
+from coop.payouts.models import PayoutBatch, PayoutLine  # noqa: E402
+from coop.registry.models import Cooperative, Member  # noqa: E402
+from coop.seed import seed_county  # noqa: E402
+
+DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1:3306/coop_bench_load"
+SECRETS = {"SECRET_KEY": "bench-secret-key-" + "k" * 40,
+           "JWT_SECRET": "bench-jwt-secret-" + "j" * 40,
+           "FIELD_ENCRYPTION_KEY": "bench-field-key-" + "f" * 40,
+           "WECHAT_SECRET": "bench-wechat-secret"}
+GOALS = {"object read": 0.40, "members page": 0.25, "my payouts": 0.25,
+         "applications page": 0.25}
+PAYOUT_YEARS = range(2019, 2026)
+
+
+# --- data -------------------------------------------------------------------------------------
+
+def seed(url: str, coops: int, members: int) -> dict:
+    """A seeded county and long-lived tokens for the three callers of the mix."""
+    app = create_app({"COOP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url,
+                      "LOG_LEVEL": "WARNING", "JWT_ACCESS_SECONDS": 3600, **SECRETS})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        county = seed_county(db.session, coops, members)
+        coop_ids = db.session.scalars(select(Cooperative.id)
+                                      .where(Cooperative.county_id == county.id)
+                                      .order_by(Cooperative.id)).all()
+        coop_id = coop_ids[len(coop_ids) // 2]
+        member_ids = db.session.scalars(select(Member.id).where(
+            Member.cooperative_id == coop_id, Member.member_type == "farmer")
+            .order_by(Member.id)).all()
+        _payouts(county.id, coop_id, member_ids)
+        finance = _user("county_finance", county.id, "finance")
+        _applications(county.id, coop_ids, finance.id)
+        manager = _user("coop_manager", coop_id)
+        member = _user("member", member_ids[len(member_ids) // 2])
+        db.session.commit()
+        tokens = {name: issue_pair(db.session, user)["access_token"]
+                  for name, user in (("manager", manager), ("member", member),
+                                     ("finance", finance))}
+        db.session.commit()
+        return {"coop_id": coop_id, "member_id": member_ids[7], "tokens": tokens}
+
+
+def _user(role: str, scope_id: int, department: str = "") -> User:
+    user = User(phone=f"1390{scope_id:07d}"[-11:], name=f"压测{role}")
+    user.roles.append(RoleAssignment(role=role, scope_type=SCOPE_OF_ROLE[role],
+                                     scope_id=scope_id, department=department))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _payouts(county_id: int, coop_id: int, member_ids: list[int]) -> None:
+    """One distribution batch a year, a line per member: the member sees seven lines."""
+    coop = db.session.get(Cooperative, coop_id)
+    for year in PAYOUT_YEARS:
+        batch = PayoutBatch(county_id=county_id, cooperative_id=coop_id, source="distribution",
+                            source_id=year, year=year, status="closed",
+                            line_count=len(member_ids), total_fen=0)
+        db.session.add(batch)
+        db.session.flush()
+        db.session.execute(insert(PayoutLine), [dict(
+            batch_id=batch.id, county_id=county_id, cooperative_id=coop_id,
+            town_id=coop.town_id, member_id=m, source="distribution", year=year,
+            payee_type="member", payee_name="成员", bank_name="农业银行",
+            bank_account_masked="6228 **** **** 1234", amount_fen=10_000 + m % 977,
+            status="paid", bank_ref=f"B{year}{m}", paid_on=date(year + 1, 2, 1))
+            for m in member_ids])
+
+
+def _applications(county_id: int, coop_ids: list[int], user_id: int) -> None:
+    program = Program(county_id=county_id, name="衔接资金", year=2025,
+                      budget_fen=10**12, committed_fen=0, disbursed_fen=0)
+    db.session.add(program)
+    db.session.flush()
+    db.session.execute(insert(SubsidyApplication), [dict(
+        county_id=county_id, cooperative_id=c, program_id=program.id,
+        amount_fen=500_000 + i, purpose="冷库建设", status="submitted", created_by=user_id)
+        for i, c in enumerate(coop_ids * 2)])
+
+
+# --- serving ----------------------------------------------------------------------------------
+
+def start_gunicorn(app_spec: str, port: int, env: dict, chdir: Path) -> subprocess.Popen:
+    cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+           "--bind", f"127.0.0.1:{port}", "--chdir", str(chdir), app_spec]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+        except urllib.error.HTTPError:
+            return proc            # it answers (404 on /): up
+        except OSError:
+            time.sleep(0.2)
+        else:
+            return proc
+    stop(proc)
+    raise SystemExit(f"gunicorn {app_spec} did not start on :{port}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def check(url: str, token: str | None) -> None:
+    """Refuse to measure an endpoint that does not answer 200 with a body."""
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token
+                                 else {})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        body = resp.read()
+        if resp.status != 200 or len(body) < 20:
+            raise SystemExit(f"{url}: {resp.status} {body[:200]!r}")
+
+
+# --- wrk --------------------------------------------------------------------------------------
+
+LUA = """
+local reqs = {%s}
+local i = 0
+request = function()
+  i = i %% #reqs + 1
+  return reqs[i]
+end
+"""
+
+
+def lua_script(requests: list[tuple[str, str | None]], folder: Path) -> Path:
+    parts = []
+    for path, token in requests:
+        headers = f'{{["Authorization"]="Bearer {token}"}}' if token else "{}"
+        parts.append(f'wrk.format("GET", "{path}", {headers})')
+    script = folder / f"mix{abs(hash(tuple(requests)))}.lua"
+    script.write_text(LUA % ", ".join(parts))
+    return script
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(base: str, requests, connections: int, duration: int, folder: Path) -> dict:
+    script = lua_script(requests, folder)
+    threads = min(2, connections)
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s",
+                          "--latency", "-s", str(script), base],
+                         capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise SystemExit(f"errors under load:\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(p):
+        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", out).groups()
+        return float(value) * UNITS[unit]
+    return {"rps": rps, "p50": pct(50), "p99": pct(99)}
+
+
+def run_database(label: str, url: str, args, folder: Path) -> list[tuple]:
+    print(f"\n## {label}: seeding {args.coops} cooperatives × {args.members} members …",
+          flush=True)
+    t0 = time.perf_counter()
+    data = seed(url, args.coops, args.members)
+    print(f"   seeded in {time.perf_counter() - t0:.1f} s", flush=True)
+    env = {**os.environ, **SECRETS, "COOP_ENV": "production", "DATABASE_URL": url,
+           "LOG_LEVEL": "WARNING", "GUNICORN_ACCESS_LOG": "/dev/null",
+           "RATELIMIT_STORAGE_URI": "memory://"}
+    tok = data["tokens"]
+    endpoints = {
+        "ceiling": [("/ceiling", None)],
+        "object read": [(f"/api/v1/members/{data['member_id']}", tok["manager"])],
+        "members page": [(f"/api/v1/cooperatives/{data['coop_id']}/members?per_page=20",
+                          tok["manager"])],
+        "my payouts": [("/api/v1/me/payouts?per_page=20", tok["member"])],
+        "applications page": [("/api/v1/subsidy-applications?per_page=20", tok["finance"])],
+    }
+    endpoints["mix"] = [r for name in ("object read", "members page", "my payouts",
+                                       "applications page") for r in endpoints[name]]
+    app_proc = start_gunicorn("wsgi:app", args.port, env, ROOT)
+    ceiling_proc = start_gunicorn("ceiling_app:app", args.port + 1, env, ROOT / "bench")
+    rows = []
+    try:
+        for name, requests in endpoints.items():
+            port = args.port + 1 if name == "ceiling" else args.port
+            for path, token in requests:
+                check(f"http://127.0.0.1:{port}{path}", token)
+        for connections in (32, 1):
+            ceiling_rps = None
+            for name, requests in endpoints.items():
+                port = args.port + 1 if name == "ceiling" else args.port
+                r = wrk(f"http://127.0.0.1:{port}", requests, connections, args.duration,
+                        folder)
+                ceiling_rps = ceiling_rps or r["rps"]
+                rows.append((label, connections, name, r, r["rps"] / ceiling_rps))
+                print_row(rows[-1])
+    finally:
+        stop(app_proc)
+        stop(ceiling_proc)
+    return rows
+
+
+def print_row(row) -> None:
+    label, connections, name, r, share = row
+    goal = ""
+    if connections == 32 and name in GOALS:
+        goal = f"goal ≥ {GOALS[name]:.0%}: {'met' if share >= GOALS[name] else 'MISSED'}"
+    if connections == 1 and name == "object read":
+        goal = f"goal p99 < 10 ms: {'met' if r['p99'] < 10 else 'MISSED'}"
+    print(f"   {label:8} c={connections:<3} {name:18} {r['rps']:8.0f} req/s  "
+          f"p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  {share:6.1%} of ceiling  {goal}",
+          flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "mysql", "both"), default="both")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--coops", type=int, default=30)
+    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--port", type=int, default=8600)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    import multiprocessing
+    print(f"gunicorn.conf.py: worker_class={os.environ.get('GUNICORN_WORKER_CLASS', 'gthread')}"
+          f" workers={os.environ.get('GUNICORN_WORKERS', multiprocessing.cpu_count() * 2 + 1)}"
+          f" threads={os.environ.get('GUNICORN_THREADS', 4)}; {os.cpu_count()} CPUs; "
+          f"wrk {args.duration} s per run", flush=True)
+    folder = Path(tempfile.mkdtemp(prefix="coop-bench-load-"))
+    targets = []
+    if args.db in ("sqlite", "both"):
+        targets.append(("SQLite", f"sqlite:///{folder / 'load.sqlite3'}"))
+    if args.db in ("mysql", "both"):
+        url = os.environ.get("BENCH_MYSQL_URL", DEFAULT_MYSQL)
+        _recreate_mysql(url)
+        targets.append(("MariaDB", url))
+    for label, url in targets:
+        run_database(label, url, args, folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _recreate_mysql(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    u = make_url(url)
+    engine = create_engine(u.set(database=""))
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{u.database}`"))
+        conn.execute(text(f"CREATE DATABASE `{u.database}` CHARACTER SET utf8mb4 "
+                          "COLLATE utf8mb4_unicode_ci"))
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
