@@ -7,7 +7,7 @@ logout. Users and roles for county admins, /me for everybody, invitation codes.
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from coop.api import Blueprint
 
 from auth import invitations, tokens, users, wechat
 from auth.cli import cli  # noqa: F401  (create_app registers `cli` from this module)

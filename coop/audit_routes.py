@@ -1,7 +1,7 @@
 """GET /audit (CONTRACT §9): the audit trail of one object, for a county_admin."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from coop.api import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 

@@ -120,8 +120,8 @@ def idempotent(view):
         if not key or len(key) > MAX_KEY_LENGTH:
             raise ValidationFailed("Idempotency-Key 长度须为 1 到 255 个字符",
                                    errors={HEADER: ["length must be 1..255"]})
-        user = g.get("user")
-        user_id = user.id if user is not None else 0
+        caller = g.get("caller")
+        user_id = caller.id if caller is not None else 0
         request_hash = _request_hash()
         existing = _claim(user_id, key, request_hash)
         if existing is not None:

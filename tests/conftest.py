@@ -22,6 +22,8 @@ TEST_CONFIG = {
     "TESTING": True,
     "RATELIMIT_ENABLED": False,
     "DISCLOSURE_MIN_DAYS": 0,
+    # Every response is also dumped by marshmallow itself and compared (coop/dumping.py).
+    "DUMP_CROSSCHECK": True,
     "LOG_LEVEL": "WARNING",
     "JWT_SECRET": "test-jwt-secret-that-is-long-enough-0123456789",
     "FIELD_ENCRYPTION_KEY": "test-field-key-that-is-long-enough-0123456789",

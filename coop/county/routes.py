@@ -6,7 +6,7 @@ county_reviewer of that department; applications — the cooperative's coop_mana
 county roles read (and a cooperative's own roles read its applications).
 """
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from coop.api import Blueprint
 from sqlalchemy import select
 
 from auth.models import DEPARTMENTS

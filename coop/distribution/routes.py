@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from coop.api import Blueprint
 from marshmallow import ValidationError
 from sqlalchemy import select
 

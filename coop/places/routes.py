@@ -6,7 +6,7 @@ created by a superuser (or `flask counties create`). Objects of another county â
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from coop.api import Blueprint
 from sqlalchemy import select
 
 from auth.policy import COUNTY, COUNTY_ADMIN, access, current_user, scoped

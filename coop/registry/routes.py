@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from coop.api import Blueprint
 
 from auth.policy import (COOP_READ, COOP_WRITE, COUNTY_ADMIN, access, current_user,
                          in_scope, load_scoped, scoped)

@@ -11,7 +11,7 @@ import tempfile
 from urllib.parse import quote
 
 from flask import current_app, send_file
-from flask_smorest import Blueprint
+from coop.api import Blueprint
 
 from auth.policy import (COOP_WRITE, COUNTY, access, caller, grants_for,
                          load_scoped)

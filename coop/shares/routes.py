@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from coop.api import Blueprint
 from sqlalchemy import select
 
 from auth.policy import COOP_READ, COOP_WRITE, MEMBER_READ, access, current_user, load_scoped
