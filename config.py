@@ -77,6 +77,12 @@ def load_config(env=None) -> dict:
         "DISCLOSURE_MIN_DAYS": _int_env(env, "DISCLOSURE_MIN_DAYS", 7),
         "FIELD_ENCRYPTION_KEY": env.get("FIELD_ENCRYPTION_KEY", DEV_FIELD_KEY),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # One JSON line per request from the app; gunicorn.conf.py turns it off because
+        # gunicorn's own access log (JSON, with the request id) already has that line.
+        "REQUEST_LOG": env.get("REQUEST_LOG", "1") != "0",
+        # How many reverse proxies (nginx, a load balancer) stand in front and set
+        # X-Forwarded-For/-Proto: the client address the rate limits count comes from them.
+        "TRUSTED_PROXIES": _int_env(env, "TRUSTED_PROXIES", 0),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(env.get("DATABASE_URL") or default_db),
         # Uploads (member and trade spreadsheets) are the largest bodies we accept.
         "MAX_CONTENT_LENGTH": _int_env(env, "MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
@@ -120,5 +126,10 @@ def check_production_secrets(cfg: dict) -> None:
             raise ConfigError(f"{name} is the development default; set a secret of your own")
         if len(value.encode()) < MIN_SECRET_BYTES:
             raise ConfigError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+    if cfg["RATELIMIT_ENABLED"] and cfg["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        # In memory, every gunicorn worker (and every server) counts on its own: the limits
+        # on login and invitation codes would be multiplied by the number of processes.
+        raise ConfigError("RATELIMIT_STORAGE_URI must be shared storage in production "
+                          "(redis://…), not memory://")
     if cfg["WECHAT_SECRET"] == "wx-dev-secret":
         raise ConfigError("WECHAT_SECRET is the development default; set the mini-program's secret")

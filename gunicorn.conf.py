@@ -2,6 +2,10 @@
 import multiprocessing
 import os
 
+# gunicorn writes the access log below (JSON, with the request id): the app's own
+# per-request line would only repeat it.
+os.environ.setdefault("REQUEST_LOG", "0")
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")

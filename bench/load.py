@@ -215,8 +215,8 @@ def run_database(label: str, url: str, args, folder: Path) -> list[tuple]:
     data = seed(url, args.coops, args.members)
     print(f"   seeded in {time.perf_counter() - t0:.1f} s", flush=True)
     env = {**os.environ, **SECRETS, "COOP_ENV": "production", "DATABASE_URL": url,
-           "LOG_LEVEL": "WARNING", "GUNICORN_ACCESS_LOG": "/dev/null",
-           "RATELIMIT_STORAGE_URI": "memory://"}
+           "GUNICORN_ACCESS_LOG": "/dev/null",
+           "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14"}
     tok = data["tokens"]
     endpoints = {
         "ceiling": [("/ceiling", None)],
@@ -228,6 +228,8 @@ def run_database(label: str, url: str, args, folder: Path) -> list[tuple]:
     }
     endpoints["mix"] = [r for name in ("object read", "members page", "my payouts",
                                        "applications page") for r in endpoints[name]]
+    if args.sweep:
+        return sweep(label, env, endpoints, args, folder)
     app_proc = start_gunicorn("wsgi:app", args.port, env, ROOT)
     ceiling_proc = start_gunicorn("ceiling_app:app", args.port + 1, env, ROOT / "bench")
     rows = []
@@ -251,6 +253,30 @@ def run_database(label: str, url: str, args, folder: Path) -> list[tuple]:
     return rows
 
 
+SWEEP = [("sync", 2, 1), ("sync", 3, 1), ("sync", 5, 1),
+         ("gthread", 2, 4), ("gthread", 3, 2), ("gthread", 5, 4)]
+
+
+def sweep(label: str, env: dict, endpoints: dict, args, folder: Path) -> list:
+    """Worker class × count × threads at 32 connections: how gunicorn.conf.py was chosen."""
+    rows = []
+    for worker_class, workers, threads in SWEEP:
+        conf = {**env, "GUNICORN_WORKER_CLASS": worker_class, "GUNICORN_WORKERS": str(workers),
+                "GUNICORN_THREADS": str(threads)}
+        app_proc = start_gunicorn("wsgi:app", args.port, conf, ROOT)
+        try:
+            results = {name: wrk(f"http://127.0.0.1:{args.port}", endpoints[name], 32,
+                                 args.duration, folder)
+                       for name in ("object read", "members page", "mix")}
+        finally:
+            stop(app_proc)
+        rows.append((worker_class, workers, threads, results))
+        print(f"   {label:8} {worker_class:7} workers={workers} threads={threads}  " + "  ".join(
+            f"{name} {r['rps']:6.0f} req/s p99 {r['p99']:6.1f} ms" for name, r in results.items()),
+            flush=True)
+    return rows
+
+
 def print_row(row) -> None:
     label, connections, name, r, share = row
     goal = ""
@@ -270,6 +296,8 @@ def main() -> None:
     parser.add_argument("--coops", type=int, default=30)
     parser.add_argument("--members", type=int, default=500)
     parser.add_argument("--port", type=int, default=8600)
+    parser.add_argument("--sweep", action="store_true",
+                        help="compare gunicorn worker classes and counts instead")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")

@@ -9,6 +9,7 @@ from flask import Flask
 from flask.sessions import SessionInterface
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy.engine import Engine
 
 from config import ConfigError, check_production_secrets, load_config
@@ -76,6 +77,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(cfg)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
                           _engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+
+    if app.config.get("TRUSTED_PROXIES"):
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from coop import logs
     logs.configure_logging(app.config["LOG_LEVEL"])

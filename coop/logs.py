@@ -52,7 +52,7 @@ def init_request_ids(app: Flask) -> None:
         request_id = g.get("request_id")
         if request_id:
             response.headers["X-Request-ID"] = request_id
-        if access_log.isEnabledFor(logging.INFO):
+        if app.config.get("REQUEST_LOG", True) and access_log.isEnabledFor(logging.INFO):
             access_log.info("request", extra={
                 "method": request.method, "path": request.path,
                 "status": response.status_code,

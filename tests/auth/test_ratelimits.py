@@ -28,10 +28,20 @@ LIMITS = {
 
 @pytest.fixture
 def limited(app, db, wechat_server):
+    yield from _limited_client(app, wechat_server)
+
+
+@pytest.fixture
+def behind_proxy(app, db, wechat_server):
+    """Limits on, behind one reverse proxy (nginx) that appends X-Forwarded-For."""
+    yield from _limited_client(app, wechat_server, TRUSTED_PROXIES=1)
+
+
+def _limited_client(app, wechat_server, **extra):
     """A second app on the same database with limits on; built after the shared app."""
     storage = os.environ.get("TEST_RATELIMIT_STORAGE_URI", "memory://")
     limited_app = create_app({
-        **TEST_CONFIG, **LIMITS,
+        **TEST_CONFIG, **LIMITS, **extra,
         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "WECHAT_API_BASE": base_url(wechat_server),
         "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage,
@@ -86,6 +96,26 @@ def test_logins_are_limited_per_address(limited, db):
     assert_limited(login(limited, "15900000009", "wrong-password", **from_ip("10.0.2.1")))
     assert login(limited, "15900000009", "wrong-password", **from_ip("10.0.2.2")
                  ).status_code == 401
+
+
+def via_proxy(forwarded_for: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": "127.0.0.1"},
+            "headers": {"X-Forwarded-For": forwarded_for}}
+
+
+def test_behind_a_proxy_each_client_address_has_its_own_count(behind_proxy, db):
+    for i in range(5):
+        assert login(behind_proxy, f"1590000001{i}", "wrong-password",
+                     **via_proxy("36.1.1.1")).status_code == 401
+    assert_limited(login(behind_proxy, "15900000019", "wrong-password",
+                         **via_proxy("36.1.1.1")))
+    # Another phone user behind the same nginx is not blocked by the first one's count …
+    assert login(behind_proxy, "15900000019", "wrong-password",
+                 **via_proxy("36.2.2.2")).status_code == 401
+    # … and a client cannot escape its count by sending an X-Forwarded-For of its own:
+    # only the address our proxy appended (the last one) is trusted.
+    assert_limited(login(behind_proxy, "15900000019", "wrong-password",
+                         **via_proxy("8.8.8.8, 36.1.1.1")))
 
 
 def _bind_token(limited, openid: str, ip: str) -> str:

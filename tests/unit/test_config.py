@@ -11,7 +11,7 @@ STRONG = "s" * 40
 def prod_env(**over):
     env = {"COOP_ENV": "production", "SECRET_KEY": STRONG, "JWT_SECRET": STRONG,
            "FIELD_ENCRYPTION_KEY": STRONG, "WECHAT_SECRET": "real-secret",
-           "DATABASE_URL": "sqlite://"}
+           "DATABASE_URL": "sqlite://", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
     env.update(over)
     return env
 
@@ -53,6 +53,14 @@ def test_production_app_refuses_to_start_with_default_secrets(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ConfigError):
         create_app()
+
+
+def test_production_refuses_per_process_rate_limit_counters():
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
+        check_production_secrets(load_config(prod_env(RATELIMIT_STORAGE_URI="memory://")))
+    # Switched off (e.g. limits enforced at the proxy), no storage is needed.
+    check_production_secrets(load_config(prod_env(RATELIMIT_STORAGE_URI="memory://",
+                                                  RATELIMIT_ENABLED="0")))
 
 
 def test_production_notice_period_cannot_be_shortened():
