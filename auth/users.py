@@ -16,7 +16,7 @@ from auth.models import DEPARTMENTS, ROLES, SCOPE_OF_ROLE, RoleAssignment, User
 from auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from auth.policy import Grant
 from auth.tokens import revoke_user_families, start_session
-from coop import audit
+from coop import audit, crypto
 from coop.errors import Conflict, NotFound, RuleViolation, Unauthorized, ValidationFailed
 from coop.places.models import County
 from coop.registry.models import Cooperative, Member
@@ -185,7 +185,9 @@ def create_user(session: Session, actor: User | None, *, phone: str, name: str,
                                  department=s.department) for s in checked]
     session.add(user)
     flush_or_conflict(session, _phone_taken())
-    audit.record(session, actor, "user.create", "user", user.id, after=user_dict(user))
+    # The audit chain is kept for ever and cannot be edited: it gets the phone's mask.
+    audit.record(session, actor, "user.create", "user", user.id,
+                 after={**user_dict(user), "phone": crypto.mask_phone(user.phone)})
     session.commit()
     return user
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from coop.dbtypes import MAX_ID
 from coop.money import MAX_FEN
@@ -49,3 +49,8 @@ def Fen(**kw) -> fields.Integer:  # noqa: N802 (reads like a field class)
 def Id(**kw) -> fields.Integer:  # noqa: N802
     """A row id: 1..BIGINT max."""
     return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kw)
+
+
+class NoBodyIn(Schema):
+    """The body of an action that takes none: `{}` or nothing, and unknown fields are 422
+    like everywhere else (a stray `amount_fen` must not be silently ignored)."""

@@ -25,6 +25,7 @@ from coop.county.schemas import (CollectiveIncomeIn, CollectiveIncomeOut, County
                                  SubsidyDisburseIn)
 from coop.errors import Forbidden, NotFound
 from coop.extensions import db
+from coop.fields import NoBodyIn
 from coop.idempotency import idempotent
 from coop.pagination import PageArgs, page_schema, paginate
 from coop.places.models import County, Village
@@ -139,8 +140,9 @@ def reward_round(reward_round):
 @blp.route("/reward-rounds/<int:reward_round_id>/approve", methods=["POST"])
 @access(COUNTY_FINANCE, RewardRound, "reward_round_id")
 @idempotent
+@blp.arguments(NoBodyIn)
 @blp.response(200, RewardRoundDetailOut)
-def approve_round(reward_round):
+def approve_round(_, reward_round):
     """Approve (not by the creator): reserve the budget, write the payout batch."""
     return _round_detail(rewards.approve_round(db.session, current_user(), reward_round))
 
@@ -219,8 +221,9 @@ def application(application):
 @blp.route("/subsidy-applications/<int:application_id>/approve", methods=["POST"])
 @access(COUNTY_FINANCE, SubsidyApplication, "application_id")
 @idempotent
+@blp.arguments(NoBodyIn)
 @blp.response(200, SubsidyApplicationOut)
-def approve_application(application):
+def approve_application(_, application):
     """Approve and reserve the budget atomically (422 BUDGET_EXCEEDED)."""
     return subsidies.approve_application(db.session, current_user(), application)
 

@@ -15,10 +15,11 @@ from coop.distribution.disclosure import bp as disclosure_bp
 from coop.distribution.models import DistributionLine, DistributionPlan, Trade
 from coop.distribution.schemas import (AnnualAccountIn, AnnualAccountOut, AssemblyIn,
                                        DistributionLineOut, DistributionPlanIn,
-                                       DistributionPlanOut, NoBodyIn, PublishIn,
+                                       DistributionPlanOut, PublishIn,
                                        TradeImportOut, TradeIn, TradeListArgs, TradeOut)
 from coop.errors import DomainError, NotFound, ValidationFailed
 from coop.extensions import db
+from coop.fields import NoBodyIn
 from coop.idempotency import idempotent
 from coop.pagination import PageArgs, page_schema, paginate
 from coop.payouts.services import batch_for

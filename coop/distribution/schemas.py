@@ -92,10 +92,6 @@ class PublishIn(Schema):
     notice_days = fields.Integer(required=True, validate=validate.Range(min=0, max=365))
 
 
-class NoBodyIn(Schema):
-    """Actions without a body still refuse unknown fields."""
-
-
 class AssemblyTallyOut(Schema):
     held_on = fields.Date(attribute="assembly_held_on")
     basic_votes_total = fields.Integer()

@@ -11,7 +11,7 @@ from auth.policy import (COOP_READ, COOP_WRITE, COUNTY_MONEY, MEMBER_READ, acces
                          current_user, has_grant, in_scope, scoped)
 from coop.distribution.models import DistributionPlan
 from coop.distribution.payout import pay_plan
-from coop.distribution.schemas import NoBodyIn
+from coop.fields import NoBodyIn
 from coop.distribution.services import china_today
 from coop.errors import DomainError, Forbidden, NotFound, TooLarge, ValidationFailed
 from coop.extensions import db

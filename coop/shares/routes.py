@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from auth.policy import COOP_READ, COOP_WRITE, MEMBER_READ, access, current_user, load_scoped
 from coop.extensions import db
+from coop.fields import NoBodyIn
 from coop.idempotency import idempotent
 from coop.pagination import PageArgs, page_schema, paginate
 from coop.registry.models import Cooperative, Member
@@ -90,8 +91,9 @@ class ShareOperationItem(MethodView):
 @blp.route("/share-operations/<int:op_id>/approve", methods=["POST"])
 @access(COOP_WRITE, ShareOperation, "op_id")
 @idempotent
+@blp.arguments(NoBodyIn)
 @blp.response(200, ShareOperationDetailOut)
-def approve(op):
+def approve(_, op):
     """Approve: writes the numbered, immutable register lines in the same transaction.
 
     422: EFFECTIVE_DATE_IN_FUTURE, INSUFFICIENT_SHARES, SINGLE_MEMBER_CAP_EXCEEDED,
