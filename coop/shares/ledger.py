@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import BigInteger, cast, delete, func, insert, select, true
+from sqlalchemy import BigInteger, case, cast, delete, func, insert, select, true
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -22,7 +22,8 @@ from coop.money import MAX_FEN
 from coop.registry.models import Cooperative, Member
 from coop.shares import membership, rules
 from coop.shares.models import ShareBalance, ShareLine, ShareOperation, ShareRegisterHead
-from coop.shares.register import BALANCE_COLUMNS, any_line_after, line_sums
+from coop.shares.register import (BALANCE_COLUMNS, any_line_after, by_date, by_member,
+                                  line_sums)
 
 # (member_id, kind, delta_fen)
 Planned = tuple[int, str, int]
@@ -102,6 +103,8 @@ def check_cap(session: Session, coop: Cooperative, on: date, planned: list[Plann
     exempt = set() if coop.collective_cap_applies else collective_member_ids(session, coop.id)
     if _cap_checked_on_changed_members(session, coop, on, change, exempt):
         return
+    if _cap_checked_over_later_dates(session, coop, on, change, exempt):
+        return
     opening = defaultdict(int, session.connection().execute(
         select(ShareBalance.member_id, ShareBalance.total_fen)
         .where(ShareBalance.cooperative_id == coop.id, ShareBalance.total_fen != 0)).all())
@@ -145,6 +148,56 @@ def _cap_checked_on_changed_members(session: Session, coop: Cooperative, on: dat
     if breaches is None:
         return False
     _refuse_breaches(coop, on, breaches)
+    return True
+
+
+def _cap_checked_over_later_dates(session: Session, coop: Cooperative, on: date,
+                                  change: dict[int, int], exempt: set[int]) -> bool:
+    """A back-dated operation that does not shrink the capital, on a register that has
+    enough holders on every date from `on` (rules.first_breach_among_changed): only the
+    changed members can breach, so this reads their lines and the capital per later date
+    — a few hundred rows off the date index — instead of every member's balance and
+    every later line per member. False when the whole register has to be walked."""
+    needed = rules.CAP_MIN_HOLDERS + len(change)
+    if sum(change.values()) < 0:
+        return False
+    execute = session.connection().execute
+    # Members holding capital on `on` with no negative line after it hold capital on
+    # every date from `on`: enough of them, and the cap applies on all those dates.
+    # Streamed in member order, the query stops at the `needed`-th such member.
+    after = ShareLine.effective_on > on
+    steady = execute(by_member(
+        select(ShareLine.member_id).where(ShareLine.cooperative_id == coop.id)
+        .group_by(ShareLine.member_id)
+        .having(func.sum(case((after, 0), else_=ShareLine.delta_fen)) > 0,
+                func.min(case((after, ShareLine.delta_fen), else_=1)) > 0)
+        .limit(needed))).all()
+    if len(steady) < needed:
+        return False
+    capital = int(execute(select(func.coalesce(func.sum(ShareBalance.total_fen), 0))
+                          .where(ShareBalance.cooperative_id == coop.id)).scalar_one())
+    later = execute(by_date(
+        select(ShareLine.effective_on, cast(func.sum(ShareLine.delta_fen), BigInteger))
+        .where(ShareLine.cooperative_id == coop.id, ShareLine.effective_on > on)
+        .group_by(ShareLine.effective_on).order_by(ShareLine.effective_on))).all()
+    opening: dict[int, int] = defaultdict(int)
+    moves: dict[date, list[tuple[int, int]]] = defaultdict(list)
+    for day, member_id, fen in execute(
+            select(ShareLine.effective_on, ShareLine.member_id,
+                   cast(func.sum(ShareLine.delta_fen), BigInteger))
+            .where(ShareLine.cooperative_id == coop.id, ShareLine.member_id.in_(change))
+            .group_by(ShareLine.effective_on, ShareLine.member_id)):
+        if day <= on:
+            opening[member_id] += fen
+        else:
+            moves[day].append((member_id, fen))
+    # capital on `on`: today's (the balances) less what was added after it
+    capital -= sum(fen for _day, fen in later)
+    first = rules.first_breach_among_changed(
+        on, opening, capital, ((day, fen, moves.get(day, ())) for day, fen in later),
+        change, exempt, coop.single_member_cap_rate)
+    if first:
+        _refuse_breaches(coop, *first)
     return True
 
 

@@ -116,6 +116,26 @@ def breaches_among_changed(before: Mapping[int, int], after: Mapping[int, int],
     return breaches
 
 
+def _changed_breaches(held: Mapping[int, int], total: int, change: Mapping[int, int],
+                      checked: bool, exempt: set[int], numerator: int,
+                      denominator: int) -> tuple[set[int], int]:
+    """On one date with holdings `held` and capital `total`: the changed members the
+    operation puts over the cap — newly, or further while over it (`checked`: the cap
+    applied before the operation) — and the capital after it."""
+    after = {m: held[m] + delta for m, delta in change.items()}
+    total_after = total + sum(max(a, 0) - max(held[m], 0) for m, a in after.items())
+    limit_before, limit_after = total * numerator, total_after * numerator
+    found = set()
+    for member, a in after.items():
+        if member in exempt or a <= 0 or a * denominator <= limit_after:
+            continue
+        b = held[member]
+        was_over = checked and b > 0 and b * denominator > limit_before
+        if not was_over or a * total > b * total_after:
+            found.add(member)
+    return found, total_after
+
+
 def first_cap_breach(on: Hashable, opening: Mapping[int, int],
                      later: Iterable[tuple[Hashable, Iterable[tuple[int, int]]]],
                      change: Mapping[int, int], exempt: Iterable[int],
@@ -155,21 +175,14 @@ def first_cap_breach(on: Hashable, opening: Mapping[int, int],
         return largest
 
     def breaches() -> set[int]:
-        after = {m: held[m] + delta for m, delta in change.items()}
-        total_after = total + sum(max(a, 0) - max(held[m], 0) for m, a in after.items())
-        holders_after = holders + sum((a > 0) - (held[m] > 0) for m, a in after.items())
+        holders_after = holders + sum((held[m] + delta > 0) - (held[m] > 0)
+                                      for m, delta in change.items())
         if holders_after < CAP_MIN_HOLDERS:
             return set()
         checked = holders >= CAP_MIN_HOLDERS
-        limit_before, limit_after = total * numerator, total_after * numerator
-        found = set()
-        for member, a in after.items():
-            if member in exempt or a <= 0 or a * denominator <= limit_after:
-                continue
-            b = held[member]
-            was_over = checked and b > 0 and b * denominator > limit_before
-            if not was_over or a * total > b * total_after:
-                found.add(member)
+        found, total_after = _changed_breaches(held, total, change, checked, exempt,
+                                               numerator, denominator)
+        limit_after = total_after * numerator
         rises = not checked or total_after < total
         if rises and largest_unchanged() * denominator > limit_after:
             found |= {m for m, v in held.items() if m not in change and m not in exempt
@@ -191,6 +204,41 @@ def first_cap_breach(on: Hashable, opening: Mapping[int, int],
             return day, found
         try:
             day, moves = next(days)
+        except StopIteration:
+            return None
+
+
+def first_breach_among_changed(on: Hashable, opening: Mapping[int, int], capital: int,
+                               later: Iterable[tuple[Hashable, int, Iterable[tuple[int, int]]]],
+                               change: Mapping[int, int], exempt: Iterable[int],
+                               rate: Decimal) -> tuple[Hashable, set[int]] | None:
+    """first_cap_breach reading only the changed members and the capital per date — sound
+    when (the caller makes sure) no holding is below zero, the operation does not shrink
+    the capital (sum of `change` ≥ 0), and at least CAP_MIN_HOLDERS + len(change)
+    members hold capital on `on` and on every later date. Then the cap applies before and
+    after the operation on every date, and no unchanged member's share rises, so only the
+    changed members can breach — the same test first_cap_breach makes for them.
+
+    `opening` is {member: fen} of the changed members on `on` without the operation,
+    `capital` the register's total on `on`, `later` [(date, change of the capital,
+    [(changed member, fen), …])] for every later date with lines, in date order.
+    """
+    numerator, denominator = rate.as_integer_ratio()
+    exempt = set(exempt)
+    held = dict.fromkeys(change, 0) | dict(opening)
+    total = capital
+    days = iter(later)
+    day, moved, moves = on, 0, ()
+    while True:
+        total += moved
+        for member, delta in moves:
+            held[member] += delta
+        found, _ = _changed_breaches(held, total, change, True, exempt, numerator,
+                                     denominator)
+        if found:
+            return day, found
+        try:
+            day, moved, moves = next(days)
         except StopIteration:
             return None
 

@@ -294,3 +294,41 @@ def test_balances_can_be_rebuilt_from_the_lines(ledger):
     after = sorted((r.member_id, r.land_fen, r.total_fen) for r in
                    ledger.session.execute(select(ShareBalance)).scalars())
     assert before == after == [(a.id, 600, 600), (b.id, 400, 400)]
+
+
+def test_back_dated_subscription_is_capped_on_every_later_date_from_the_changed_members(
+        ledger, monkeypatch):
+    """Six members hold capital throughout, so a back-dated subscription is checked from
+    its member's lines and the capital per date alone (no walk of the whole register) —
+    and still refused when it breaches the cap on a later date only."""
+    from coop.shares import rules
+
+    def whole_register_walk(*args):
+        raise AssertionError("the whole register was walked")
+
+    d0, d1, d2 = date(2024, 2, 1), date(2024, 3, 1), date(2024, 4, 1)
+    members = [ledger.member() for _ in range(8)]
+    for member in members:
+        ledger.done("subscribe", member, amount_fen=100, on=d0)
+    ledger.done("subscribe", members[0], amount_fen=70, on=d2)     # 170 of 870: 19.5 %
+    monkeypatch.setattr(rules, "first_cap_breach", whole_register_walk)
+    # 10 more on d1 is 110 of 810 then, but 180 of 880 = 20.45 % > 20 % from d2.
+    op = ledger.submit("subscribe", members[0], amount_fen=10, on=d1)
+    assert ledger.refused(ledger.approve, op) == "SINGLE_MEMBER_CAP_EXCEEDED"
+    # 5 more: 175 of 875 on d2 is exactly 20 %, which the cap allows.
+    ledger.done("subscribe", members[0], amount_fen=5, on=d1)
+    assert member_totals_as_of(ledger.session, ledger.coop.id, d2)[members[0].id] == 175
+
+
+def test_back_dated_capital_cut_walks_the_whole_register(ledger):
+    """A back-dated redemption raises everyone else's share on every later date: the
+    unchanged members can breach too, so the whole register is walked."""
+    d0, d1, d2 = date(2024, 2, 1), date(2024, 3, 1), date(2024, 4, 1)
+    members = [ledger.member() for _ in range(8)]
+    for member in members:
+        ledger.done("subscribe", member, amount_fen=100, on=d0)
+    ledger.done("subscribe", members[0], amount_fen=60, on=d2)     # 160 of 860: 18.6 %
+    # Member 7 taking 100 out on d1 leaves member 0 with 160 of 760 = 21.05 % from d2.
+    assert ledger.refused(ledger.approve, ledger.submit(
+        "redeem", members[7], amount_fen=100, on=d1)) == "SINGLE_MEMBER_CAP_EXCEEDED"
+    ledger.done("redeem", members[7], amount_fen=50, on=d1)         # 160 of 810: 19.75 %

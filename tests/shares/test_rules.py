@@ -118,3 +118,52 @@ def test_the_date_by_date_walk_finds_the_first_breach_the_full_check_finds(
             expected = (day, found)
             break
     assert rules.first_cap_breach(0, opening, days, change, exempt, rate) == expected
+
+
+# Eight members who hold capital throughout and only ever gain: with at most three
+# changed members the cap applies on every date, before and after the operation.
+STEADY = range(101, 109)
+
+
+@settings(max_examples=300)
+@given(data=st.data(), rate=rates, exempt=st.sets(st.integers(1, 9)),
+       change=st.dictionaries(st.integers(1, 9), st.integers(-10**6, 10**6), max_size=3))
+def test_the_changed_members_walk_agrees_with_the_whole_register_walk(data, rate, exempt,
+                                                                      change):
+    """first_breach_among_changed (the ledger's shortcut for back-dated operations that
+    do not shrink the capital) finds what first_cap_breach finds over the whole register."""
+    if sum(change.values()) < 0:
+        change = {m: -v for m, v in change.items()}
+    steady = {m: data.draw(st.integers(1, 10**6)) for m in STEADY}
+    others = data.draw(st.dictionaries(st.integers(1, 9), st.integers(0, 10**6), max_size=9))
+    opening = steady | others
+    days, held = [], dict(opening)
+    for day in range(1, data.draw(st.integers(0, 6)) + 1):
+        moves = data.draw(st.lists(st.tuples(st.sampled_from([*range(1, 10), *STEADY]),
+                                             st.integers(-10**6, 10**6)), min_size=1,
+                                   max_size=4))
+        kept = []
+        for member, delta in moves:
+            if member in STEADY:
+                delta = abs(delta)           # steady members never lose capital
+            delta = max(delta, -held.get(member, 0))     # no holding below zero
+            held[member] = held.get(member, 0) + delta
+            kept.append((member, delta))
+        days.append((day, kept))
+    # the operation may not leave a holding below zero on any date either
+    lowest = dict(opening)
+    held = dict(opening)
+    for _day, moves in days:
+        for member, delta in moves:
+            held[member] = held.get(member, 0) + delta
+            lowest[member] = min(lowest.get(member, 0), held[member])
+    change = {m: max(v, -lowest.get(m, 0)) for m, v in change.items()}
+    if sum(change.values()) < 0:
+        return
+    expected = rules.first_cap_breach(0, opening, days, change, exempt, rate)
+    later = [(day, sum(d for _m, d in moves), [(m, d) for m, d in moves if m in change])
+             for day, moves in days]
+    found = rules.first_breach_among_changed(
+        0, {m: opening.get(m, 0) for m in change}, sum(opening.values()), later, change,
+        exempt, rate)
+    assert found == expected
