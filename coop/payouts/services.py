@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,14 +48,17 @@ def create_batch(session: Session, actor, *, county_id: int, cooperative_id: int
     except IntegrityError as exc:
         session.rollback()
         raise Conflict("该对象已生成发放批次") from exc
-    session.add_all([PayoutLine(
-        batch_id=batch.id, county_id=county_id,
-        cooperative_id=p.cooperative_id if p.cooperative_id is not None else cooperative_id,
-        town_id=p.town_id, member_id=p.member_id, source=source, year=year,
-        payee_type=p.payee_type, payee_name=p.payee_name, bank_name=p.bank_name,
-        bank_account_enc=p.bank_account_enc, bank_account_masked=p.bank_account_masked,
-        amount_fen=p.amount_fen, is_collective=p.is_collective, status="pending",
-        reissue_of_id=p.reissue_of_id) for p in payees])
+    if payees:
+        # One bulk INSERT of plain rows, no ORM objects: a plan's batch has 5,000 lines,
+        # and nothing here reads them back as objects (callers select what they need).
+        session.execute(insert(PayoutLine), [dict(
+            batch_id=batch.id, county_id=county_id,
+            cooperative_id=p.cooperative_id if p.cooperative_id is not None else cooperative_id,
+            town_id=p.town_id, member_id=p.member_id, source=source, year=year,
+            payee_type=p.payee_type, payee_name=p.payee_name, bank_name=p.bank_name,
+            bank_account_enc=p.bank_account_enc, bank_account_masked=p.bank_account_masked,
+            amount_fen=p.amount_fen, is_collective=p.is_collective, status="pending",
+            reissue_of_id=p.reissue_of_id) for p in payees])
     audit.record(session, actor, "payout_batch.create", "payout_batch", batch.id,
                  after={"source": source, "source_id": source_id, "sequence": sequence,
                         "line_count": batch.line_count, "total_fen": batch.total_fen})

@@ -11,7 +11,7 @@ happen at most once.
 """
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -21,6 +21,13 @@ from coop.errors import Conflict, RuleViolation, ValidationFailed
 from coop.payouts.models import PayoutBatch, PayoutLine
 from coop.payouts.services import Payee, create_batch
 from coop.registry.models import Member
+
+
+_LINES = PayoutLine.__table__
+_RESULT_UPDATE = (update(_LINES)
+                  .where(_LINES.c.id == bindparam("line"), _LINES.c.status == "pending")
+                  .values(status=bindparam("new_status"), bank_ref=bindparam("ref"),
+                          paid_on=bindparam("paid"), reason=bindparam("why")))
 
 
 def record_results(session: Session, actor, batch: PayoutBatch, results: list[dict],
@@ -43,18 +50,15 @@ def record_results(session: Session, actor, batch: PayoutBatch, results: list[di
             todo.append(result)
     if errors:
         raise ValidationFailed("发放结果有误，未记录任何一行", errors=errors)
-    now = utcnow()
-    for result in todo:
-        changed = session.execute(
-            update(PayoutLine)
-            .where(PayoutLine.id == result["line_id"], PayoutLine.status == "pending")
-            .values(status=result["status"], bank_ref=result.get("bank_ref"),
-                    paid_on=result.get("paid_on") if result["status"] == "paid" else None,
-                    reason=result.get("reason"), updated_at=now)
-            .execution_options(synchronize_session=False)).rowcount
-        if changed != 1:
-            session.rollback()
-            raise Conflict("发放结果正被同时录入，请刷新后重试")
+    # One executemany for the whole bank file (5,000 lines of a plan), not a statement
+    # per line; every line must still be pending, or another import got there first.
+    changed = session.execute(_RESULT_UPDATE.values(updated_at=utcnow()), [dict(
+        line=r["line_id"], new_status=r["status"], ref=r.get("bank_ref"),
+        paid=r.get("paid_on") if r["status"] == "paid" else None, why=r.get("reason"))
+        for r in todo]).rowcount if todo else 0
+    if changed != len(todo):
+        session.rollback()
+        raise Conflict("发放结果正被同时录入，请刷新后重试")
     paid_fen = sum(lines[r["line_id"]].amount_fen for r in todo if r["status"] == "paid")
     if paid_fen and batch.source == "reward":
         # A reward round reserved its total in a budgeted program; paid money moves from

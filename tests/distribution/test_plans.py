@@ -173,3 +173,68 @@ def test_county_run_drafts_each_cooperatives_plan_and_reports_refusals(db, make)
     assert outcome[no_trades.id] == "NO_TRADE_VOLUME"
     plan = db.session.get(DistributionPlan, int(outcome[ready.id]))
     assert (plan.cooperative_id, plan.status, plan.distributable_fen) == (ready.id, "draft", 900)
+
+
+def test_capital_is_read_as_of_31_december_whatever_the_register_did_later(db, make):
+    """The basis reads capital from the balances less the lines dated after 31 December
+    (one query with the rest of the basis); it must agree with the register's own as-of
+    reading, including members whose capital came or went only after the year."""
+    from coop.distribution.services import gather_basis
+    from coop.shares.register import member_totals_as_of
+    coop = make.cooperative()
+    kept, topped_up, redeemed, newcomer = (make.member(coop) for _ in range(4))
+    gone = make.member(coop, left_on=date(2025, 3, 1), status="left")
+    give_capital(db.session, coop, {kept: 1_000, topped_up: 2_000, redeemed: 3_000,
+                                    gone: 4_000}, on=date(2023, 5, 1))
+    give_capital(db.session, coop, {topped_up: 500, redeemed: -1_000}, on=date(2024, 12, 31))
+    give_capital(db.session, coop, {topped_up: 7_000, redeemed: -2_000, newcomer: 9_000,
+                                    gone: -4_000}, on=date(2025, 1, 1))
+    give_capital(db.session, coop, {kept: 300}, on=date(2026, 6, 30), kind="land")
+    basis, _ = gather_basis(db.session, coop, 2024)
+    held = {m.member_id: m.capital_fen for m in basis}
+    assert held == {kept.id: 1_000, topped_up.id: 2_500, redeemed.id: 2_000,
+                    newcomer.id: 0, gone.id: 4_000}
+    assert {m: fen for m, fen in held.items() if fen} == member_totals_as_of(
+        db.session, coop.id, date(2024, 12, 31))
+    assert all(m.on_roll is True for m in basis)   # gone left in 2025: on the 2024 roll
+
+
+def test_county_run_writes_what_create_plan_writes_and_refuses_a_second_run(db, make):
+    """The county run has its own write path (plain INSERTs, rows read up front): its plan,
+    lines and audit event must be exactly those `create_plan` writes for the same
+    cooperative, and a second run finds the live plan (409 STATE_CONFLICT)."""
+    import json
+
+    from sqlalchemy import update
+
+    from coop.audit import AuditEntry, verify
+    from coop.distribution.services import create_plan as create, plan_county
+    from coop.registry.models import Cooperative
+    coop, *_ = worked_example(make, db.session)
+    rates = Decimal("0.10"), Decimal("0.65")
+
+    def written(plan_id):
+        plan = db.session.get(DistributionPlan, plan_id)
+        figures = {c.name: getattr(plan, c.name) for c in DistributionPlan.__table__.columns
+                   if c.name not in ("id", "created_at")}
+        lines = sorted(tuple(getattr(line, c.name) for c in DistributionLine.__table__.columns
+                             if c.name not in ("id", "plan_id"))
+                       for line in db.session.execute(select(DistributionLine).where(
+                           DistributionLine.plan_id == plan_id)).scalars())
+        events = [json.loads(e.after) for e in db.session.execute(select(AuditEntry).where(
+            AuditEntry.object_type == "distribution_plan",
+            AuditEntry.object_id == str(plan_id))).scalars()]
+        return figures, lines, events
+
+    outcome = plan_county(db.session, None, coop.county_id, 2024, *rates)
+    by_county = written(int(outcome[coop.id]))
+    assert plan_county(db.session, None, coop.county_id, 2024, *rates) == {
+        coop.id: "STATE_CONFLICT"}
+    db.session.execute(update(DistributionPlan).values(status="cancelled", live_year=None))
+    db.session.commit()
+    single = create(db.session, None, db.session.get(Cooperative, coop.id), 2024, *rates)
+    figures, lines, events = written(single.id)
+    assert by_county[0] == figures
+    assert by_county[1] == lines and len(lines) == 5
+    assert by_county[2] == events and len(events) == 1
+    assert verify(db.session).ok

@@ -265,3 +265,43 @@ def test_a_distribution_batch_is_not_settled_by_the_county(client, db, make, app
     _, other_manager = make.login("coop_manager", make.cooperative())
     assert client.get(f"/api/v1/payout-batches/{batch['id']}",
                       headers=other_manager).status_code == 404
+
+
+def test_results_lost_to_a_concurrent_import_are_409_and_write_nothing(client, db, approved):
+    """The results go in as one statement for all lines; if another import settled one of
+    them after this one read it as pending, nothing of this import stays."""
+    from sqlalchemy import update
+
+    from coop.errors import Conflict
+    from coop.payouts.settlement import record_results
+    coop, headers, plan, _ = approved
+    batch_id = pay(client, headers, plan["id"]).get_json()["id"]
+    batch = db.session.get(PayoutBatch, batch_id)
+    lines = db.session.execute(select(PayoutLine).where(PayoutLine.batch_id == batch_id)
+                               .order_by(PayoutLine.id)).scalars().all()
+    # The other import: settles the last line behind this session's back (still pending
+    # in its identity map, as if read just before).
+    db.session.execute(update(PayoutLine).where(PayoutLine.id == lines[-1].id)
+                       .values(status="failed").execution_options(synchronize_session=False))
+    paid = {"status": "paid", "bank_ref": "R1", "paid_on": date.today()}
+    with pytest.raises(Conflict):
+        record_results(db.session, None, batch,
+                       [{"line_id": line.id, **paid} for line in lines], date.today())
+    assert db.session.execute(select(func.count()).select_from(PayoutLine).where(
+        PayoutLine.batch_id == batch_id, PayoutLine.status == "paid")).scalar_one() == 0
+
+
+def test_each_result_lands_on_its_own_line(client, db, approved):
+    coop, headers, plan, _ = approved
+    batch = pay(client, headers, plan["id"]).get_json()
+    ids = [line["id"] for line in lines_of(client, headers, batch["id"])]
+    body = [{"line_id": i, "status": "paid", "bank_ref": f"REF{n}", "paid_on": TODAY}
+            for n, i in enumerate(ids[:3])] + [
+        {"line_id": ids[3], "status": "failed", "bank_ref": None, "reason": "户名不符"}]
+    results(client, headers, batch["id"], body)
+    got = {line["id"]: line for line in lines_of(client, headers, batch["id"])}
+    assert [(got[i]["status"], got[i]["bank_ref"]) for i in ids] == [
+        ("paid", "REF0"), ("paid", "REF1"), ("paid", "REF2"), ("failed", None),
+        ("pending", None)]
+    assert got[ids[0]]["paid_on"] == TODAY and got[ids[3]]["paid_on"] is None
+    assert got[ids[3]]["reason"] == "户名不符"
