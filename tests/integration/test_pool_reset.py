@@ -1,0 +1,44 @@
+"""Connections go back to the pool with no transaction open — and, on MySQL, without a
+second ROLLBACK after the session already sent one (coop/__init__.py)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import is_mysql
+
+
+def in_transaction(dbapi_connection) -> bool:
+    if is_mysql():
+        from pymysql.constants import SERVER_STATUS
+        return bool(dbapi_connection.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS)
+    return dbapi_connection.in_transaction
+
+
+def test_a_connection_returned_mid_transaction_is_rolled_back(db, make):
+    user = make.user(name="原名")
+    raw = db.engine.raw_connection()
+    dbapi = raw.dbapi_connection
+    mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
+    cursor = raw.cursor()
+    cursor.execute(f"UPDATE users SET name = {mark} WHERE id = {mark}", ("改名", user.id))
+    cursor.close()
+    assert in_transaction(dbapi)          # the UPDATE's row lock is held
+    raw.close()                           # returned neither committed nor rolled back
+    assert not in_transaction(dbapi)      # the pool's reset released it
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).name == "原名"
+
+
+@pytest.mark.skipif(not is_mysql(), reason="SQLite rolls back in-process: no round trip")
+def test_a_request_sends_one_rollback_not_two(client, make, monkeypatch):
+    import pymysql.connections
+    user, headers = make.login("county_admin", make.county())
+    sent = []
+    original = pymysql.connections.Connection.rollback
+
+    def counting(self):
+        sent.append(1)
+        return original(self)
+    monkeypatch.setattr(pymysql.connections.Connection, "rollback", counting)
+    assert client.get(f"/api/v1/users/{user.id}", headers=headers).status_code == 200
+    assert len(sent) == 1
