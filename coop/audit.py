@@ -139,27 +139,33 @@ def _append_pending(session: Session) -> None:
     if not pending:
         return
     session.flush()  # business rows first, so the head lock is the last lock taken
-    # Taking the write lock before reading the head is what makes appends serial.
-    locked = session.execute(update(AuditHead).where(AuditHead.id == 1)
-                             .values(seq=AuditHead.seq)).rowcount
-    if not locked:
+    # Plain Core statements: this runs in every write's commit (a county run: 151 times).
+    conn = session.connection()
+    head = AuditHead.__table__
+    if conn.dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE: a no-op UPDATE takes the database's write lock first,
+        # so no other writer can read the same head between our read and our write.
+        conn.execute(update(head).where(head.c.id == 1).values(seq=head.c.seq))
+    locked = select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()
+    row = conn.execute(locked).first()
+    if row is None:
         _ensure_head(session)
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()
-                           .execution_options(populate_existing=True)).scalar_one()
-    seq, prev = head.seq, head.hash
+        row = conn.execute(locked).first()
+    seq, prev = row.seq, row.hash
+    rows = []
     for item in pending:
         seq += 1
         at = utcnow()
         digest = entry_hash(prev, seq=seq, at=at, actor_id=item.actor_id, action=item.action,
                             object_type=item.object_type, object_id=item.object_id,
                             before=item.before, after=item.after, request_id=item.request_id)
-        session.add(AuditEntry(seq=seq, at=at, actor_id=item.actor_id, action=item.action,
-                               object_type=item.object_type, object_id=item.object_id,
-                               before=item.before, after=item.after,
-                               request_id=item.request_id, prev_hash=prev, hash=digest))
+        rows.append(dict(seq=seq, at=at, actor_id=item.actor_id, action=item.action,
+                         object_type=item.object_type, object_id=item.object_id,
+                         before=item.before, after=item.after, request_id=item.request_id,
+                         prev_hash=prev, hash=digest))
         prev = digest
-    head.seq, head.hash = seq, prev
-    session.flush()
+    conn.execute(AuditEntry.__table__.insert(), rows)
+    conn.execute(update(head).where(head.c.id == 1).values(seq=seq, hash=prev))
 
 
 @event.listens_for(Session, "before_commit")
