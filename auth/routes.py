@@ -7,7 +7,6 @@ logout. Users and roles for county admins, /me for everybody, invitation codes.
 from __future__ import annotations
 
 from flask.views import MethodView
-from coop.api import Blueprint
 
 from auth import invitations, tokens, users, wechat
 from auth.cli import cli  # noqa: F401  (create_app registers `cli` from this module)
@@ -15,10 +14,12 @@ from auth.policy import (ANY_USER, COOP_WRITE, COUNTY_ADMIN, Grant, access, curr
                          public)
 from auth.ratelimits import (bind_limits, login_limits, redeem_limits, refresh_limits,
                              wechat_login_limits)
-from auth.schemas import (EmptyIn, InvitationOut, InviteCodeIn, LoginIn, LoginOut, MeOut,
+from auth.schemas import (InvitationOut, InviteCodeIn, LoginIn, LoginOut, MeOut,
                           PasswordChangeIn, RefreshIn, RoleIn, RoleOut, TokenPairOut, UserIn,
                           UserOut, UsersArgs, WechatBindIn, WechatLoginIn, WechatLoginOut)
+from coop.api import Blueprint
 from coop.extensions import db
+from coop.fields import NoBodyIn
 from coop.pagination import page_schema, paginate
 from coop.registry.models import Member
 
@@ -109,7 +110,7 @@ def change_password(data):
 
 @blp.route("/me/invitations", methods=["POST"])
 @access(ANY_USER)
-@blp.arguments(EmptyIn, required=False)
+@blp.arguments(NoBodyIn, required=False)
 @blp.response(201, InvitationOut)
 def invite_self(_):
     """An invitation code to bind the caller's own WeChat account."""
@@ -185,7 +186,7 @@ def revoke_role(user_id, role_id):
 
 @blp.route("/users/<int:user_id>/invitations", methods=["POST"])
 @access(COUNTY_ADMIN)
-@blp.arguments(EmptyIn, required=False)
+@blp.arguments(NoBodyIn, required=False)
 @blp.response(201, InvitationOut)
 def invite_user(_, user_id):
     """An invitation code for a cooperative manager or commissioner to bind WeChat."""
@@ -194,7 +195,7 @@ def invite_user(_, user_id):
 
 @blp.route("/members/<int:member_id>/invitations", methods=["POST"])
 @access(COOP_WRITE, Member, "member_id")
-@blp.arguments(EmptyIn, required=False)
+@blp.arguments(NoBodyIn, required=False)
 @blp.response(201, InvitationOut)
 def invite_member(_, member):
     """An invitation code for a member to bind WeChat (single use, expiring)."""

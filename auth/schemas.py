@@ -20,10 +20,6 @@ def _phone(value: str) -> None:
         raise ValidationError("不是有效的手机号")
 
 
-class EmptyIn(Schema):
-    """No fields: the body may be left out, but anything sent in it is refused (422)."""
-
-
 class LoginIn(Schema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
     password = fields.String(required=True, validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH))

@@ -6,11 +6,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
-from flask.sessions import SessionInterface
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SessionInterface
 from sqlalchemy import event
-from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import ConfigError, check_production_secrets, load_config
 

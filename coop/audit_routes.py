@@ -1,13 +1,14 @@
 """GET /audit (CONTRACT §9): the audit trail of one object, for a county_admin of its county."""
 from __future__ import annotations
 
-from coop.api import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from auth.policy import COUNTY_ADMIN, access, caller, current_user, load_scoped
 from auth.users import load_managed_user
+from coop.api import Blueprint
 from coop.audit import AuditEntry, entry_to_dict
+from coop.dbtypes import MAX_ID
 from coop.county.models import Program, RewardRound, SubsidyApplication
 from coop.distribution.models import AnnualAccount, DistributionPlan
 from coop.errors import NotFound, ValidationFailed
@@ -15,8 +16,8 @@ from coop.extensions import db
 from coop.payouts.models import PayoutBatch, PayoutLine
 from coop.places.models import County, Town, Village, Zone
 from coop.registry.models import Cooperative, Member, Officer, ProfessionalManager
-from coop.shares.models import ShareOperation
 from coop.pagination import PageArgs, paginate
+from coop.shares.models import ShareOperation
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="审计日志")
 
@@ -66,7 +67,8 @@ def check_audit_scope(object_type: str, object_id: str | None) -> None:
     if object_id is None:
         raise ValidationFailed("请指定对象编号 object_id",
                                errors={"object_id": ["须指定对象编号"]})
-    if not object_id.isdigit():
+    # ASCII digits only ("²" is a digit to str.isdigit but not to int()), within BIGINT.
+    if not (object_id.isascii() and object_id.isdigit()) or not 0 < int(object_id) <= MAX_ID:
         raise NotFound()
     if object_type == "user":
         load_managed_user(db.session, current_user(), int(object_id))

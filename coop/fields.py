@@ -52,5 +52,6 @@ def Id(**kw) -> fields.Integer:  # noqa: N802
 
 
 class NoBodyIn(Schema):
-    """The body of an action that takes none: `{}` or nothing, and unknown fields are 422
-    like everywhere else (a stray `amount_fen` must not be silently ignored)."""
+    """The body of an action that takes none: it may be left out or be `{}`, and unknown
+    fields are 422 like everywhere else (a stray `amount_fen` must not be ignored).
+    Use with `@blp.arguments(NoBodyIn, required=False)`."""

@@ -6,12 +6,12 @@ county_reviewer of that department; applications — the cooperative's coop_mana
 county roles read (and a cooperative's own roles read its applications).
 """
 from flask.views import MethodView
-from coop.api import Blueprint
 from sqlalchemy import select
 
 from auth.models import DEPARTMENTS
 from auth.policy import (COOP_READ, COOP_WRITE, COUNTY, COUNTY_FINANCE, COUNTY_MONEY, access,
                          current_user, has_grant, scoped)
+from coop.api import Blueprint
 from coop.county import evaluations, programs, rewards, subsidies
 from coop.county.guards import check_year
 from coop.county.income import income_breakdown, set_entered_income
@@ -140,7 +140,7 @@ def reward_round(reward_round):
 @blp.route("/reward-rounds/<int:reward_round_id>/approve", methods=["POST"])
 @access(COUNTY_FINANCE, RewardRound, "reward_round_id")
 @idempotent
-@blp.arguments(NoBodyIn)
+@blp.arguments(NoBodyIn, required=False)
 @blp.response(200, RewardRoundDetailOut)
 def approve_round(_, reward_round):
     """Approve (not by the creator): reserve the budget, write the payout batch."""
@@ -221,7 +221,7 @@ def application(application):
 @blp.route("/subsidy-applications/<int:application_id>/approve", methods=["POST"])
 @access(COUNTY_FINANCE, SubsidyApplication, "application_id")
 @idempotent
-@blp.arguments(NoBodyIn)
+@blp.arguments(NoBodyIn, required=False)
 @blp.response(200, SubsidyApplicationOut)
 def approve_application(_, application):
     """Approve and reserve the budget atomically (422 BUDGET_EXCEEDED)."""

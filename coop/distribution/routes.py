@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import current_app, request, url_for
 from flask.views import MethodView
-from coop.api import Blueprint
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from auth.policy import COOP_READ, COOP_WRITE, access, current_user
+from coop.api import Blueprint
 from coop.county.guards import check_year
 from coop.distribution import governance, services, trades
 from coop.distribution.disclosure import PUBLIC_STATES
@@ -184,7 +184,7 @@ def _line_out(line: DistributionLine, name: str) -> dict:
 @blp.route("/distributions/<int:plan_id>/submit")
 class Submit(MethodView):
     @access(COOP_WRITE, DistributionPlan, "plan_id")
-    @blp.arguments(NoBodyIn)
+    @blp.arguments(NoBodyIn, required=False)
     @blp.response(200, DistributionPlanOut)
     def post(self, _, plan):
         """draft → submitted."""
@@ -219,7 +219,7 @@ class Publish(MethodView):
 class Approve(MethodView):
     @access(COOP_WRITE, DistributionPlan, "plan_id")
     @idempotent
-    @blp.arguments(NoBodyIn)
+    @blp.arguments(NoBodyIn, required=False)
     @blp.response(200, DistributionPlanOut)
     def post(self, _, plan):
         """publicized → approved, once the notice period is over."""
@@ -229,7 +229,7 @@ class Approve(MethodView):
 @blp.route("/distributions/<int:plan_id>/cancel")
 class Cancel(MethodView):
     @access(COOP_WRITE, DistributionPlan, "plan_id")
-    @blp.arguments(NoBodyIn)
+    @blp.arguments(NoBodyIn, required=False)
     @blp.response(200, DistributionPlanOut)
     def post(self, _, plan):
         """Withdraw a plan that is not approved yet."""

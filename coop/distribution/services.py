@@ -226,11 +226,12 @@ def create_plan(session: Session, actor, coop: Cooperative, year: int, reserve_r
     if account is None:
         raise RuleViolation(f"请先录入 {year} 年度账目", code="YEAR_ACCOUNTS_MISSING")
     if live_plan(session, coop.id, year) is not None:
-        raise Conflict(f"{year} 年度已有分配方案；如需重新计算，请先撤销原方案")
+        raise _live_plan_exists(year)
     values, lines, collective = _draft(session, actor, coop, year, rules, account)
     plan = DistributionPlan(**values)
-    session.add(plan)
-    _flush_or_conflict(session, year)
+    with _one_live_plan(session, year):
+        session.add(plan)
+        session.flush()
     _insert_lines(session, values, plan.id, lines, collective)
     audit.record(session, actor, "distribution_plan.create", "distribution_plan", plan.id,
                  after=_figures(values))
@@ -269,12 +270,19 @@ def _draft(session: Session, actor, coop, year: int, rules: compute.Rules, accou
     return values, result.lines, collective
 
 
-def _flush_or_conflict(session: Session, year: int) -> None:
+def _live_plan_exists(year: int) -> Conflict:
+    return Conflict(f"{year} 年度已有分配方案；如需重新计算，请先撤销原方案")
+
+
+@contextmanager
+def _one_live_plan(session: Session, year: int):
+    """Writing a plan row: the one-live-plan-a-year key refusing it means another draft
+    for the same year won the race (409)."""
     try:
-        session.flush()
-    except IntegrityError as exc:  # another draft for the same year won the race
+        yield
+    except IntegrityError as exc:
         session.rollback()
-        raise Conflict(f"{year} 年度已有分配方案") from exc
+        raise _live_plan_exists(year) from exc
 
 
 LINE_COLUMNS = ("plan_id", "county_id", "cooperative_id", "member_id", "is_collective",
@@ -366,13 +374,10 @@ def plan_county(session: Session, actor, county_id: int, year: int, reserve_rate
         try:   # the refusals in create_plan's order: rules, then a live plan
             rules = _rules(row, reserve_rate, rate)
             if row.id in live:
-                raise Conflict(f"{year} 年度已有分配方案；如需重新计算，请先撤销原方案")
+                raise _live_plan_exists(year)
             values, lines, collective = _draft(session, actor, row, year, rules, row)
-            try:
+            with _one_live_plan(session, year):
                 plan_id = session.execute(PLAN_INSERT, values).inserted_primary_key[0]
-            except IntegrityError as exc:   # a draft for the same year won the race
-                session.rollback()
-                raise Conflict(f"{year} 年度已有分配方案") from exc
             _insert_lines(session, values, plan_id, lines, collective)
             audit.record(session, actor, "distribution_plan.create", "distribution_plan",
                          plan_id, after=_figures(values))

@@ -3,18 +3,18 @@ from __future__ import annotations
 
 from flask import Response, request
 from flask.views import MethodView
-from coop.api import Blueprint
 from marshmallow import ValidationError
 from sqlalchemy import case, func, select
 
 from auth.policy import (COOP_READ, COOP_WRITE, COUNTY_MONEY, MEMBER_READ, access, caller,
                          current_user, has_grant, in_scope, scoped)
+from coop.api import Blueprint
 from coop.distribution.models import DistributionPlan
 from coop.distribution.payout import pay_plan
-from coop.fields import NoBodyIn
 from coop.distribution.services import china_today
 from coop.errors import DomainError, Forbidden, NotFound, TooLarge, ValidationFailed
 from coop.extensions import db
+from coop.fields import NoBodyIn
 from coop.idempotency import idempotent
 from coop.pagination import page_schema, paginate
 from coop.payouts import bankfile, settlement
@@ -56,7 +56,7 @@ def _batch_out(batch: PayoutBatch) -> PayoutBatch:
 class PlanPayoutBatch(MethodView):
     @access(COOP_WRITE, DistributionPlan, "plan_id")
     @idempotent
-    @blp.arguments(NoBodyIn)
+    @blp.arguments(NoBodyIn, required=False)
     @blp.response(201, PayoutBatchOut)
     def post(self, _, plan):
         """The approved plan's payout batch (one per plan); the plan becomes `paid`."""
@@ -122,7 +122,7 @@ class BatchResults(MethodView):
 class BatchReissue(MethodView):
     @access(PAYERS, PayoutBatch, "batch_id")
     @idempotent
-    @blp.arguments(NoBodyIn)
+    @blp.arguments(NoBodyIn, required=False)
     @blp.response(201, PayoutBatchOut)
     def post(self, _, batch):
         """A follow-up batch paying the failed (or reversed) lines again."""

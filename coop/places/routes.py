@@ -6,10 +6,10 @@ created by a superuser (or `flask counties create`). Objects of another county â
 from __future__ import annotations
 
 from flask.views import MethodView
-from coop.api import Blueprint
 from sqlalchemy import select
 
 from auth.policy import COUNTY, COUNTY_ADMIN, access, current_user, scoped
+from coop.api import Blueprint
 from coop.extensions import db
 from coop.pagination import PageArgs, page_schema, paginate
 from coop.places import services

@@ -15,10 +15,10 @@ from decimal import Decimal
 
 from flask import current_app
 from flask.views import MethodView
-from coop.api import Blueprint
 
 from auth.policy import (COOP_READ, COOP_WRITE, COUNTY_ADMIN, access, current_user,
                          in_scope, load_scoped, scoped)
+from coop.api import Blueprint
 from coop.errors import Forbidden
 from coop.extensions import db
 from coop.pagination import PageArgs, page_schema, paginate

@@ -11,10 +11,10 @@ import tempfile
 from urllib.parse import quote
 
 from flask import current_app, send_file
-from coop.api import Blueprint
 
 from auth.policy import (COOP_WRITE, COUNTY, access, caller, grants_for,
                          load_scoped)
+from coop.api import Blueprint
 from coop.errors import Forbidden, ServiceUnavailable
 from coop.extensions import db
 from coop.pagination import page_schema

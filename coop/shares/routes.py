@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask.views import MethodView
-from coop.api import Blueprint
 from sqlalchemy import select
 
 from auth.policy import COOP_READ, COOP_WRITE, MEMBER_READ, access, current_user, load_scoped
+from coop.api import Blueprint
 from coop.extensions import db
 from coop.fields import NoBodyIn
 from coop.idempotency import idempotent
@@ -91,7 +91,7 @@ class ShareOperationItem(MethodView):
 @blp.route("/share-operations/<int:op_id>/approve", methods=["POST"])
 @access(COOP_WRITE, ShareOperation, "op_id")
 @idempotent
-@blp.arguments(NoBodyIn)
+@blp.arguments(NoBodyIn, required=False)
 @blp.response(200, ShareOperationDetailOut)
 def approve(_, op):
     """Approve: writes the numbered, immutable register lines in the same transaction.

@@ -68,10 +68,6 @@ BODIES = {
         "role": "commissioner", "scope_type": "cooperative", "scope_id": w.id(s, "coop")},
 }
 
-# Required query arguments of routes that name no object (their filter is not a scope).
-QUERY_ARGS = {}
-
-
 def params_of(rule: str) -> list[str]:
     return PARAM.findall(rule)
 
@@ -171,4 +167,4 @@ def spec_path(rule: str) -> str:
 
 def query_for(rule: str, method: str, world: World, scope: str, caller: str) -> dict:
     query = QUERY_OBJECT.get((rule, method))
-    return query(world, scope, caller) if query else dict(QUERY_ARGS.get((rule, method), {}))
+    return query(world, scope, caller) if query else {}

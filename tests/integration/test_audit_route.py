@@ -65,3 +65,7 @@ def test_unknown_types_and_bad_ids_are_404_for_county_admins(client, make):
     _, admin = make.login("county_admin", make.county())
     assert trail(client, admin, "token_family", 1).status_code == 404
     assert trail(client, admin, "member", "abc").status_code == 404
+    # Digits by Unicode but not by int(), and ids beyond BIGINT: still 404, never 500.
+    for odd in ("²", "١٢", "9" * 30):
+        assert trail(client, admin, "member", odd).status_code == 404
+        assert trail(client, admin, "user", odd).status_code == 404
