@@ -37,10 +37,11 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from operator import attrgetter
-from typing import Sequence
+from functools import partial
+from operator import add, attrgetter, itemgetter
+from typing import Iterable, NamedTuple, Sequence
 
-from coop.money import apply_rate, split
+from coop.money import Apportionment, apply_rate, apportion, split
 
 STATUTORY = "statutory"
 BY_SHARES = "by_shares"
@@ -78,9 +79,11 @@ class Rules:
     patronage_rate: Decimal | None = None
 
 
-@dataclass(slots=True)
-class MemberBasis:
-    """What one member brings to the year: the basis of their line."""
+class MemberBasis(NamedTuple):
+    """What one member brings to the year: the basis of their line.
+
+    Tuples, not dataclasses: a county's year-end run builds 75,500 of these and as many
+    lines, and a tuple is built and taken apart in C."""
 
     member_id: int
     capital_fen: int = 0            # contribution held on 31 December (出资额)
@@ -90,8 +93,7 @@ class MemberBasis:
     on_roll: bool = True            # still a member on 31 December
 
 
-@dataclass(slots=True)
-class Line:
+class Line(NamedTuple):
     member_id: int
     capital_fen: int
     trade_fen: int
@@ -101,6 +103,20 @@ class Line:
     patronage_fen: int
     share_fen: int
     total_fen: int
+
+
+# Line(*values) without a Python-level __new__ per line (what namedtuple's _make does).
+_new_line = partial(tuple.__new__, Line)
+_new_basis = partial(tuple.__new__, MemberBasis)
+
+
+def bases(rows: Iterable[Sequence]) -> list[MemberBasis]:
+    """MemberBasis from plain rows whose first six columns are its fields, in order
+    (a database read); built in C, without a Python call per member."""
+    return list(map(_new_basis, map(_FIRST_SIX, rows)))
+
+
+_FIRST_SIX = itemgetter(slice(0, len(MemberBasis._fields)))
 
 
 @dataclass(frozen=True)
@@ -122,7 +138,7 @@ def distribute(account: YearAccount, rules: Rules, members: Sequence[MemberBasis
     check_rules(rules)
     _check_account(account)
     members = _checked_members(members)
-    ids = [m.member_id for m in members]
+    ids, capital, trades, reserve_balances, subsidy_balances, on_roll = _columns(members)
 
     surplus = account.revenue_fen - account.cost_fen
     loss_covered = min(account.prior_loss_fen, max(surplus, 0))
@@ -135,33 +151,29 @@ def distribute(account: YearAccount, rules: Rules, members: Sequence[MemberBasis
             f"本年度盈余 {surplus} 分，弥补亏损 {loss_covered} 分、提取公积金 {reserve} 分后"
             "没有可分配盈余")
 
-    subsidy_shares = _quantify_subsidy(account.fiscal_subsidy_fen, members)
-    trades = [m.trade_fen for m in members]
+    subsidy_shares = _quantify_subsidy(account.fiscal_subsidy_fen, ids, on_roll)
     if rules.method == STATUTORY:
-        basis = [m.capital_fen + m.reserve_balance_fen + m.subsidy_balance_fen + s
-                 for m, s in zip(members, subsidy_shares)]
+        basis = list(map(sum, zip(capital, reserve_balances, subsidy_balances, subsidy_shares)))
         if sum(trades) == 0:
             raise DistributionError("NO_TRADE_VOLUME",
                                     "本年度没有成员交易量，无法按交易量返还；请先录入交易量")
         rate = MIN_PATRONAGE_RATE if rules.patronage_rate is None else rules.patronage_rate
         patronage_pool = apply_rate(distributable, rate, PATRONAGE_ROUNDING)
     else:
-        basis = [m.capital_fen for m in members]
+        basis = list(capital)
         patronage_pool = 0
     share_pool = distributable - patronage_pool
     if share_pool and sum(basis) == 0:
         raise DistributionError("NO_SHARE_BASIS", "没有成员持有出资或量化份额，无法按股分配")
 
-    patronage = split(patronage_pool, trades, ids) if patronage_pool else [0] * len(ids)
-    shares = split(share_pool, basis, ids)
-    _keep_totals_within_a_fen(patronage_pool, trades, patronage, share_pool, basis, shares, ids)
-    totals = [p + s for p, s in zip(patronage, shares)]
+    by_trade, by_share = apportion(patronage_pool, trades, ids), apportion(share_pool, basis, ids)
+    _keep_totals_within_a_fen(patronage_pool, by_trade, share_pool, by_share, ids)
+    patronage, shares = by_trade.parts, by_share.parts
+    totals = list(map(add, patronage, shares))
     reserve_shares = split(reserve, totals, ids)
 
-    # Positional, column by column (the order of Line's fields): a county run makes
-    # 75,500 of these.
-    lines = tuple(map(Line, ids, [m.capital_fen for m in members], trades, basis,
-                      subsidy_shares, reserve_shares, patronage, shares, totals))
+    lines = tuple(map(_new_line, zip(ids, capital, trades, basis, subsidy_shares,
+                                     reserve_shares, patronage, shares, totals)))
     return Plan(surplus_fen=surplus, loss_covered_fen=loss_covered, reserve_fen=reserve,
                 distributable_fen=distributable, patronage_pool_fen=patronage_pool,
                 share_pool_fen=share_pool, subsidy_fen=account.fiscal_subsidy_fen,
@@ -196,7 +208,15 @@ def _check_account(account: YearAccount) -> None:
 
 
 def _checked_members(members: Sequence[MemberBasis]) -> list[MemberBasis]:
-    ordered = sorted(members, key=attrgetter("member_id"))
+    """The members in id order, refused if an id repeats or an amount is not a
+    non-negative int. The usual basis (distinct ids, plain ints) is checked column by
+    column in C; anything else is walked member by member for the precise message."""
+    ordered = sorted(members, key=_member_id)
+    columns = _columns(ordered)
+    if len(set(columns[0])) == len(ordered) and all(
+            set(map(type, column)) <= _PLAIN_INT and min(column, default=0) >= 0
+            for column in columns[1:5]):
+        return ordered
     seen = set()
     for m in ordered:
         if m.member_id in seen:
@@ -209,22 +229,33 @@ def _checked_members(members: Sequence[MemberBasis]) -> list[MemberBasis]:
     return ordered
 
 
-def _quantify_subsidy(subsidy_fen: int, members: list[MemberBasis]) -> list[int]:
+_member_id = attrgetter("member_id")
+_PLAIN_INT = {int}
+
+
+def _columns(members: Sequence[MemberBasis]) -> list[tuple]:
+    """The members' fields as columns: (ids, capital, trades, reserve balances,
+    subsidy balances, on roll)."""
+    if not members:
+        return [()] * len(MemberBasis._fields)
+    return list(zip(*members))
+
+
+def _quantify_subsidy(subsidy_fen: int, ids: Sequence[int], on_roll: Sequence[bool]
+                      ) -> list[int]:
     """Equal shares (平均量化) for the members on the roll; odd fen to the lowest ids."""
     if not subsidy_fen:
-        return [0] * len(members)
-    on_roll = [m.on_roll for m in members]
-    if not any(on_roll):
-        on_roll = [True] * len(members)
-    if not members:
+        return [0] * len(ids)
+    if not ids:
         raise DistributionError("NO_SHARE_BASIS", "没有成员可以量化财政补助")
-    return split(subsidy_fen, [int(flag) for flag in on_roll], [m.member_id for m in members])
+    if not any(on_roll):
+        on_roll = [True] * len(ids)
+    return split(subsidy_fen, list(map(int, on_roll)), ids)
 
 
-def _keep_totals_within_a_fen(pool_a: int, weights_a: list[int], parts_a: list[int],
-                              pool_b: int, weights_b: list[int], parts_b: list[int],
-                              keys: list[int]) -> None:
-    """Controlled rounding of a two-pool split, in place.
+def _keep_totals_within_a_fen(pool_a: int, split_a: Apportionment, pool_b: int,
+                              split_b: Apportionment, keys: Sequence[int]) -> None:
+    """Controlled rounding of a two-pool split, in place (on the splits' `parts`).
 
     Each part is its exact share rounded down or up (largest remainder). A member whose
     two parts were both rounded up although their two fractions add to less than one fen
@@ -235,19 +266,33 @@ def _keep_totals_within_a_fen(pool_a: int, weights_a: list[int], parts_a: list[i
     every part stays a rounding of its exact share; every bad member is fixed in one
     move that breaks no other, so it ends. Ties go by key.
     """
-    total_a, total_b = sum(weights_a), sum(weights_b)
+    total_a, total_b = split_a.total_weight, split_b.total_weight
     if not (pool_a and pool_b and total_a and total_b):
         return
     n, scale = len(keys), total_a * total_b
-    rem = ([pool_a * w % total_a for w in weights_a], [pool_b * w % total_b for w in weights_b])
-    up = ([p - pool_a * w // total_a for p, w in zip(parts_a, weights_a)],
-          [p - pool_b * w // total_b for p, w in zip(parts_b, weights_b)])
-    parts = (parts_a, parts_b)
+    rem = (split_a.remainders, split_b.remainders)
+    # A member's total is (ua + ub) − (ra/total_a + rb/total_b) fen off, ua/ub = 1 where
+    # the part was rounded up, ra/rb its remainder. Only a member rounded the same way
+    # in both pools can be a fen or more off; the usual plan has none, and this check
+    # (about half the members, no lists built) is all it costs.
+    raised_a, raised_b = set(split_a.raised), set(split_b.raised)
+    for i in range(n):
+        rounded_up = i in raised_a
+        if rounded_up != (i in raised_b):
+            continue
+        fractions = rem[0][i] * total_b + rem[1][i] * total_a   # (ra/ta + rb/tb) × scale
+        if (fractions <= scale) if rounded_up else (fractions >= scale):
+            break
+    else:
+        return
+    up = ([0] * n, [0] * n)
+    for pool, raised in ((0, raised_a), (1, raised_b)):
+        for i in raised:
+            up[pool][i] = 1
+    parts = (split_a.parts, split_b.parts)
     # gap = (rounded total − exact total) × scale; |gap| < scale means within one fen.
     gap = [(ua + ub) * scale - ra * total_b - rb * total_a
            for ua, ub, ra, rb in zip(up[0], up[1], rem[0], rem[1])]
-    if -scale < min(gap) and max(gap) < scale:
-        return                          # the usual case: every total already within a fen
     over = [i for i in range(n) if gap[i] >= scale]
     under = [i for i in range(n) if gap[i] <= -scale]
     below = [(gap[i], keys[i], i) for i in range(n) if gap[i] < 0]    # may take a fen
@@ -290,3 +335,4 @@ def _keep_totals_within_a_fen(pool_a: int, weights_a: list[int], parts_a: list[i
         move(pool, giver, taker)
     if any(abs(g) >= scale for g in gap):   # pragma: no cover - the argument above
         raise AssertionError("controlled rounding left a member more than a fen off")
+
