@@ -30,6 +30,7 @@ the floor's, and the ratio says what everything else (reads, maths, audit) costs
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import resource
@@ -292,6 +293,7 @@ def _renumbered(row, at: int, plan_id: int) -> tuple:
 
 def run(url: str, label: str, rounds: int) -> None:
     app = _app(url)
+    gc.freeze()   # as wsgi.py does for the server and the CLI
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -22,7 +22,7 @@ from typing import Any
 import click
 from flask import Blueprint, g, has_request_context
 from flask.cli import with_appcontext
-from sqlalchemy import BigInteger, Integer, String, Text, event, select, update
+from sqlalchemy import BigInteger, Integer, String, Text, bindparam, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, scoped_session
 
 from coop.dbtypes import UTCDateTime, intpk, utcnow
@@ -141,16 +141,14 @@ def _append_pending(session: Session) -> None:
     session.flush()  # business rows first, so the head lock is the last lock taken
     # Plain Core statements: this runs in every write's commit (a county run: 151 times).
     conn = session.connection()
-    head = AuditHead.__table__
     if conn.dialect.name == "sqlite":
         # SQLite ignores FOR UPDATE: a no-op UPDATE takes the database's write lock first,
         # so no other writer can read the same head between our read and our write.
-        conn.execute(update(head).where(head.c.id == 1).values(seq=head.c.seq))
-    locked = select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()
-    row = conn.execute(locked).first()
+        conn.execute(_TAKE_HEAD_LOCK)
+    row = conn.execute(_READ_HEAD).first()
     if row is None:
         _ensure_head(session)
-        row = conn.execute(locked).first()
+        row = conn.execute(_READ_HEAD).first()
     seq, prev = row.seq, row.hash
     rows = []
     for item in pending:
@@ -164,8 +162,17 @@ def _append_pending(session: Session) -> None:
                          before=item.before, after=item.after, request_id=item.request_id,
                          prev_hash=prev, hash=digest))
         prev = digest
-    conn.execute(AuditEntry.__table__.insert(), rows)
-    conn.execute(update(head).where(head.c.id == 1).values(seq=seq, hash=prev))
+    conn.execute(_INSERT_ENTRIES, rows)
+    conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
+
+
+# Built once: a statement built per call costs more to build than to run.
+_HEAD = AuditHead.__table__
+_TAKE_HEAD_LOCK = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq)
+_READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_MOVE_HEAD = (update(_HEAD).where(_HEAD.c.id == 1)
+              .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+_INSERT_ENTRIES = AuditEntry.__table__.insert()
 
 
 @event.listens_for(Session, "before_commit")

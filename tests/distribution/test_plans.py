@@ -238,3 +238,50 @@ def test_county_run_writes_what_create_plan_writes_and_refuses_a_second_run(db, 
     assert by_county[1] == lines and len(lines) == 5
     assert by_county[2] == events and len(events) == 1
     assert verify(db.session).ok
+
+
+def test_bases_read_together_are_each_cooperatives_own(client, make, db):
+    """A county run reads many cooperatives' bases in one go (`gather_bases`); each must
+    be exactly what reading that cooperative alone gives: joiners, leavers, capital
+    moved after 31 December, balances brought forward, the collective, and a
+    cooperative with nobody in it."""
+    from coop.distribution.services import gather_basis, gather_bases
+    carried, *_ = two_years(make, db.session)
+    _, headers = make.login("coop_manager", carried)
+    approved_plan(client, headers, carried, 2023)
+    mixed = make.cooperative()
+    stays, collective = make.member(mixed), make.member(mixed, member_type="collective")
+    left = make.member(mixed, left_on=date(2024, 8, 1), status="left")
+    late = make.member(mixed, joined_on=date(2025, 2, 1))
+    give_capital(db.session, mixed, {stays: 1_000, collective: 5_000, left: 700})
+    give_capital(db.session, mixed, {stays: 400, late: 900}, on=date(2025, 1, 2))
+    give_trades(db.session, mixed, 2024, {stays: 30, left: 10})
+    empty = make.cooperative()
+    ids = [carried.id, mixed.id, empty.id]
+    together = gather_bases(db.session, ids, 2024)
+    alone = {coop_id: gather_basis(db.session, type("Row", (), {"id": coop_id}), 2024)
+             for coop_id in ids}
+    assert together == alone
+    basis, collectives = together[mixed.id]
+    assert {m.member_id: (m.capital_fen, m.trade_fen, m.on_roll) for m in basis} == {
+        stays.id: (1_000, 30, True), collective.id: (5_000, 0, True),
+        left.id: (700, 10, False)}                  # late joined after the year: not in it
+    assert collectives == {collective.id}
+    assert together[empty.id] == ([], set())
+    assert any(m.reserve_balance_fen for m in together[carried.id][0])
+
+
+def test_the_county_run_leaves_the_garbage_collector_as_it_found_it(db, make):
+    import gc
+
+    from coop.distribution.services import plan_county
+    county = make.county()
+    assert gc.isenabled()
+    plan_county(db.session, None, county.id, 2024, Decimal("0.10"))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        plan_county(db.session, None, county.id, 2024, Decimal("0.10"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
