@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import repeat
+from operator import lt
 from typing import Hashable, NamedTuple, Sequence
 
 FEN_PER_YUAN = 100
@@ -94,6 +95,8 @@ def apportion(amount_fen: int, weights: Sequence[int],
         order = range(len(weights))
     elif len(keys) != len(weights):
         raise MoneyError("keys and weights differ in length")
+    elif all(map(lt, keys, keys[1:])):   # already ascending (ids in order): no sort
+        order = range(len(weights))
     else:
         order = sorted(range(len(weights)), key=keys.__getitem__)
     total = sum(weights)

@@ -38,7 +38,8 @@ import heapq
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import partial
-from operator import add, attrgetter, itemgetter
+from itertools import compress, islice
+from operator import add, attrgetter, itemgetter, lt
 from typing import Iterable, NamedTuple, Sequence
 
 from coop.money import Apportionment, apply_rate, apportion, split
@@ -137,8 +138,7 @@ def distribute(account: YearAccount, rules: Rules, members: Sequence[MemberBasis
     """The year's distribution plan; raises DistributionError with a 422 code."""
     check_rules(rules)
     _check_account(account)
-    members = _checked_members(members)
-    ids, capital, trades, reserve_balances, subsidy_balances, on_roll = _columns(members)
+    ids, capital, trades, reserve_balances, subsidy_balances, on_roll = _checked_members(members)
 
     surplus = account.revenue_fen - account.cost_fen
     loss_covered = min(account.prior_loss_fen, max(surplus, 0))
@@ -207,16 +207,26 @@ def _check_account(account: YearAccount) -> None:
             raise DistributionError("VALIDATION_FAILED", f"年度账目 {name} 须为非负整数（分）")
 
 
-def _checked_members(members: Sequence[MemberBasis]) -> list[MemberBasis]:
-    """The members in id order, refused if an id repeats or an amount is not a
-    non-negative int. The usual basis (distinct ids, plain ints) is checked column by
-    column in C; anything else is walked member by member for the precise message."""
-    ordered = sorted(members, key=_member_id)
-    columns = _columns(ordered)
-    if len(set(columns[0])) == len(ordered) and all(
-            set(map(type, column)) <= _PLAIN_INT and min(column, default=0) >= 0
-            for column in columns[1:5]):
-        return ordered
+def _checked_members(members: Sequence[MemberBasis]) -> list[tuple]:
+    """The members' fields as columns (`_columns`) in id order, refused if an id repeats
+    or an amount is not a non-negative int. The usual basis (ids ascending, plain ints)
+    is checked column by column in C; anything else is walked member by member for the
+    precise message."""
+    columns = _columns(members)
+    if not all(map(lt, columns[0], columns[0][1:])):   # not ascending: sort, find repeats
+        members = sorted(members, key=_member_id)
+        columns = _columns(members)
+        if len(set(columns[0])) != len(members):
+            _refuse_member(members)
+    if not all(set(map(type, column)) <= _PLAIN_INT and min(column, default=0) >= 0
+               for column in columns[1:5]):
+        _refuse_member(sorted(members, key=_member_id))
+    return columns
+
+
+def _refuse_member(ordered: Sequence[MemberBasis]) -> None:
+    """The first member, in id order, whose id repeats or whose amount is not a
+    non-negative int (a bool passes, as the int it is)."""
     seen = set()
     for m in ordered:
         if m.member_id in seen:
@@ -226,7 +236,6 @@ def _checked_members(members: Sequence[MemberBasis]) -> list[MemberBasis]:
             if not isinstance(value, int) or value < 0:
                 raise DistributionError("VALIDATION_FAILED",
                                         f"成员 {m.member_id} 的出资、交易量或份额为负数")
-    return ordered
 
 
 _member_id = attrgetter("member_id")
@@ -250,7 +259,11 @@ def _quantify_subsidy(subsidy_fen: int, ids: Sequence[int], on_roll: Sequence[bo
         raise DistributionError("NO_SHARE_BASIS", "没有成员可以量化财政补助")
     if not any(on_roll):
         on_roll = [True] * len(ids)
-    return split(subsidy_fen, list(map(int, on_roll)), ids)
+    each, odd = divmod(subsidy_fen, sum(on_roll))
+    shares = [each if flag else 0 for flag in on_roll]
+    for i in islice(compress(range(len(ids)), on_roll), odd):   # ids are ascending
+        shares[i] += 1
+    return shares
 
 
 def _keep_totals_within_a_fen(pool_a: int, split_a: Apportionment, pool_b: int,
