@@ -285,3 +285,19 @@ def test_the_county_run_leaves_the_garbage_collector_as_it_found_it(db, make):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_basis_digest_hashes_the_same_text_as_ever():
+    """A draft stores its basis digest and approval recomputes it: the hashed text must
+    stay byte for byte what it was when older drafts were made, whatever the code does
+    to compute it faster."""
+    import hashlib
+    from types import SimpleNamespace
+
+    from coop.distribution.compute import MemberBasis
+    from coop.distribution.services import basis_digest
+    account = SimpleNamespace(revenue_fen=1_000, cost_fen=200, prior_loss_fen=0,
+                              wages_paid_fen=5, labour_days=3, fiscal_subsidy_fen=40)
+    basis = [MemberBasis(9, 100, 0, 0, 7, False), MemberBasis(2, 50, 30, 1, 0, True)]
+    text = "(1000, 200, 0, 5, 3, 40)\n2,50,30,1,0,1\n9,100,0,0,7,0"
+    assert basis_digest(account, basis) == hashlib.sha256(text.encode()).hexdigest()
