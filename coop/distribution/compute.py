@@ -348,4 +348,3 @@ def _keep_totals_within_a_fen(pool_a: int, split_a: Apportionment, pool_b: int,
         move(pool, giver, taker)
     if any(abs(g) >= scale for g in gap):   # pragma: no cover - the argument above
         raise AssertionError("controlled rounding left a member more than a fen off")
-
