@@ -15,7 +15,9 @@ trades, then prints for each database:
   per cooperative), beside the raw floor — the same 75,500 line rows written with the
   DB-API's `executemany`, one transaction per cooperative, into the same table — goal
   ≤ 2× the floor;
-* peak memory of the process (ru_maxrss) — goal < 300 MB.
+* peak memory of the process (ru_maxrss) — goal < 300 MB;
+* one more county run with its parts timed per cooperative (basis reads, maths, digest,
+  lines insert, audit append, the rest).
 
 Each measurement is repeated `--rounds` times (default 3; the plans are deleted between
 rounds) and the median printed beside every round: the machine this runs on is shared.
@@ -229,6 +231,33 @@ def bench_county_run(county_id: int, rounds: int) -> None:
           f"run / that = {run / single:.2f}×)")
     print(f"  peak memory (ru_maxrss): {_peak_mb():.0f} MB "
           f"(before the county run {before:.0f} MB)  goal < 300 MB")
+    _county_run_parts(county_id)
+
+
+def _county_run_parts(county_id: int) -> None:
+    """One more county run with its parts timed, per cooperative: where the time beyond
+    the floor goes (the floor itself is about the lines' insert and the commit)."""
+    from coop import audit
+    from coop.distribution import compute, services
+    from coop.distribution.models import DistributionLine, DistributionPlan
+    session = db.session
+    with _Stopwatch((services, "gather_bases"), (compute, "distribute"),
+                    (services, "basis_digest"), (services, "_insert_lines"),
+                    (audit, "_append_pending")) as watch:
+        start = time.perf_counter()
+        outcome = services.plan_county(session, None, county_id, YEAR, RESERVE, PATRONAGE)
+        total = time.perf_counter() - start
+    plan_ids = [int(v) for v in outcome.values()]
+    session.execute(delete(DistributionLine).where(DistributionLine.plan_id.in_(plan_ids)))
+    session.execute(delete(DistributionPlan).where(DistributionPlan.id.in_(plan_ids)))
+    session.commit()
+    names = {"gather_bases": "basis reads", "distribute": "maths", "basis_digest": "digest",
+             "_insert_lines": "lines insert", "_append_pending": "audit append"}
+    parts = ", ".join(f"{names[name]} {spent / COOPS * 1000:.2f}"
+                      for name, spent in watch.spent.items())
+    rest = (total - sum(watch.spent.values())) / COOPS * 1000
+    print(f"  per cooperative, one more run timed by part ({total / COOPS * 1000:.1f} ms): "
+          f"{parts}, the rest (plan row, commit, session) {rest:.2f} ms")
 
 
 def _raw_floor(session, plan_ids: list[int]) -> tuple[float, float, int]:
