@@ -301,3 +301,33 @@ def test_the_basis_digest_hashes_the_same_text_as_ever():
     basis = [MemberBasis(9, 100, 0, 0, 7, False), MemberBasis(2, 50, 30, 1, 0, True)]
     text = "(1000, 200, 0, 5, 3, 40)\n2,50,30,1,0,1\n9,100,0,0,7,0"
     assert basis_digest(account, basis) == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_county_run_reads_bases_in_chunks_without_losing_a_cooperative(db, make, monkeypatch):
+    """The run reads bases `BASIS_CHUNK` cooperatives at a time: with chunks of two over
+    five cooperatives (one already planned, one refused), every cooperative gets the plan
+    it gets when read alone."""
+    from coop.distribution import services
+    county = make.county()
+    coops = [make.cooperative(county=county) for _ in range(5)]
+    for n, coop in enumerate(coops):
+        members = [make.member(coop) for _ in range(n + 1)]
+        give_capital(db.session, coop, {m: 1_000 * (i + 1) for i, m in enumerate(members)})
+        if n != 3:                                          # the fourth has no trades
+            give_trades(db.session, coop, 2024, {m: 10 + i for i, m in enumerate(members)})
+        give_account(db.session, coop, 2024, revenue_fen=10_000 * (n + 1), cost_fen=0)
+    already = services.create_plan(db.session, None, coops[1], 2024, Decimal("0.10"))
+    monkeypatch.setattr(services, "BASIS_CHUNK", 2)
+    outcome = services.plan_county(db.session, None, county.id, 2024, Decimal("0.10"))
+    assert set(outcome) == {c.id for c in coops}
+    assert (outcome[coops[1].id], outcome[coops[3].id]) == ("STATE_CONFLICT", "NO_TRADE_VOLUME")
+    for coop in (coops[0], coops[2], coops[4]):
+        plan = db.session.get(DistributionPlan, int(outcome[coop.id]))
+        lines = db.session.execute(select(DistributionLine.member_id, DistributionLine.total_fen)
+                                   .where(DistributionLine.plan_id == plan.id)).all()
+        basis, _ = services.gather_basis(db.session, coop, 2024)
+        assert sorted(m for m, _ in lines) == [m.member_id for m in basis]
+        assert sum(fen for _, fen in lines) == plan.distributable_fen
+        assert plan.basis_digest == services.current_digest(
+            db.session, coop, 2024, services.get_account(db.session, coop.id, 2024))
+    assert already.status == "draft"
