@@ -23,7 +23,6 @@ class Api(SmorestApi):
         return problem_for_exception(error)
 
 
-
 class Blueprint(SmorestBlueprint):
     """flask-smorest's Blueprint whose response schemas dump through `CompiledDump`."""
 

@@ -8,15 +8,15 @@ from auth.policy import COUNTY_ADMIN, access, caller, current_user, load_scoped
 from auth.users import load_managed_user
 from coop.api import Blueprint
 from coop.audit import AuditEntry, entry_to_dict
-from coop.dbtypes import MAX_ID
 from coop.county.models import Program, RewardRound, SubsidyApplication
+from coop.dbtypes import MAX_ID
 from coop.distribution.models import AnnualAccount, DistributionPlan
 from coop.errors import NotFound, ValidationFailed
 from coop.extensions import db
+from coop.pagination import PageArgs, paginate
 from coop.payouts.models import PayoutBatch, PayoutLine
 from coop.places.models import County, Town, Village, Zone
 from coop.registry.models import Cooperative, Member, Officer, ProfessionalManager
-from coop.pagination import PageArgs, paginate
 from coop.shares.models import ShareOperation
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="审计日志")

@@ -357,16 +357,16 @@ def _insert_lines(session: Session, values: dict, plan_id: int,
     if not lines:
         return
     shared = "%d,%d,%d" % (plan_id, values["county_id"], values["cooperative_id"])
-    members = ",".join("%d" % member_id for member_id in sorted(collective))
+    collective_ids = ",".join("%d" % member_id for member_id in sorted(collective))
     connection = session.connection()
     if connection.dialect.name in ("mysql", "mariadb"):
-        flag = f"member_id IN ({members})" if members else "0"
+        flag = f"member_id IN ({collective_ids})" if collective_ids else "0"
         literal = "(" + ",".join(["%d"] * _LINE_FIELDS) + f",{shared},{flag},0)"
         for start in range(0, len(lines), LITERAL_CHUNK):
             connection.exec_driver_sql(_INSERT_HEAD + ",".join(
                 map(literal.__mod__, lines[start:start + LITERAL_CHUNK])))
     elif connection.dialect.name == "sqlite":
-        flag = f"?1 IN ({members})" if members else "0"
+        flag = f"?1 IN ({collective_ids})" if collective_ids else "0"
         marks = ",".join(f"?{n}" for n in range(1, _LINE_FIELDS + 1))
         # Plain tuples in a list: sqlite3 binds an exact tuple directly but a tuple
         # subclass item by item (a third slower), and exec_driver_sql would take a

@@ -12,8 +12,7 @@ from urllib.parse import quote
 
 from flask import current_app, send_file
 
-from auth.policy import (COOP_WRITE, COUNTY, access, caller, grants_for,
-                         load_scoped)
+from auth.policy import COOP_WRITE, COUNTY, access, caller, grants_for, load_scoped
 from coop.api import Blueprint
 from coop.errors import Forbidden, ServiceUnavailable
 from coop.extensions import db
