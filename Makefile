@@ -2,6 +2,7 @@
 PY ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := wsgi
 
@@ -28,9 +29,10 @@ migrate: deps
 seed: migrate
 	$(BIN)/flask seed demo --if-empty
 
-## Install, migrate, load the demo county if the database is empty, serve on :$(PORT).
+## Install, migrate, load the demo county if the database is empty, serve on $(HOST):$(PORT)
+## (127.0.0.1 by default: it serves development secrets and demo passwords).
 run: seed
-	$(BIN)/gunicorn -c gunicorn.conf.py --bind 0.0.0.0:$(PORT) wsgi:app
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 ## Install test tools and run the suite (SQLite; set TEST_DATABASE_URL for MariaDB).
 test: dev-deps

@@ -1,4 +1,5 @@
-"""`flask counties …` and `flask users …`: set up a county and its first administrator.
+"""`flask users …`: a county's first administrator and other users, and their roles
+(`flask counties create` is coop/places/cli.py).
 
 Passwords are never command-line arguments (they would sit in the shell history and in
 `ps`): they are prompted for (hidden, typed twice) or read from standard input with
@@ -7,7 +8,6 @@ Passwords are never command-line arguments (they would sit in the shell history 
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
 
 import click
 from flask import Blueprint
@@ -17,24 +17,11 @@ from sqlalchemy import select
 from auth import users
 from auth.models import DEPARTMENTS, ROLES, SCOPE_OF_ROLE, User
 from auth.policy import Grant
-from coop.errors import DomainError
+from coop.commands import reported
 from coop.extensions import db
-from coop.places import services as places
 
 # cli_group=None: the groups below become top-level commands (`flask counties create`).
 cli = Blueprint("identity_cli", __name__, cli_group=None)
-
-
-@contextmanager
-def _reported():
-    """A service's refusal becomes a one-line error and exit status 1."""
-    try:
-        yield
-    except DomainError as exc:
-        detail = f"{exc.code}: {exc.detail}"
-        if exc.errors:
-            detail += f" {exc.errors}"
-        raise click.ClickException(detail) from None
 
 
 def _password(from_stdin: bool) -> str:
@@ -58,22 +45,6 @@ def _target(phone, user_id, role, scope_id, department) -> tuple[User, Grant]:
     if scope_id is None:
         raise click.UsageError("--scope-id is required")
     return _user(phone, user_id), Grant(role, SCOPE_OF_ROLE[role], scope_id, department or "")
-
-
-@cli.cli.group("counties")
-def counties_group():
-    """Counties (县)."""
-
-
-@counties_group.command("create")
-@click.option("--name", required=True, help="County name, e.g. 单县")
-@click.option("--code", required=True, help="6-digit administrative division code")
-@with_appcontext
-def create_county(name, code):
-    """Create a county and print its id."""
-    with _reported():
-        county = places.create_county(db.session, None, name=name, code=code)
-    click.echo(county.id)
 
 
 @cli.cli.group("users")
@@ -110,7 +81,7 @@ def create_user(phone, name, role, scope_id, department, superuser, password_std
         raise click.UsageError("give --role and --scope-id, or --superuser")
     password = _password(password_stdin)
     roles = [Grant(role, SCOPE_OF_ROLE[role], scope_id, department or "")] if role else []
-    with _reported():
+    with reported():
         user = users.create_user(db.session, None, phone=phone, name=name, password=password,
                                  roles=roles, is_superuser=superuser)
     click.echo(user.id)
@@ -124,7 +95,7 @@ def create_user(phone, name, role, scope_id, department, superuser, password_std
 def grant(phone, user_id, role, scope_id, department):
     """Give a user a role on a county, cooperative or member record."""
     user, spec = _target(phone, user_id, role, scope_id, department)
-    with _reported():
+    with reported():
         assignment = users.grant_role(db.session, None, user, spec)
     click.echo(f"granted {role} on {assignment.scope_type} {scope_id} (role id {assignment.id})")
 
@@ -137,7 +108,7 @@ def grant(phone, user_id, role, scope_id, department):
 def revoke(phone, user_id, role, scope_id, department):
     """Take a role away from a user."""
     user, spec = _target(phone, user_id, role, scope_id, department)
-    with _reported():
+    with reported():
         assignment = users.find_role(user, spec)
         users.revoke_role(db.session, None, user, assignment.id)
     click.echo(f"revoked {role} on {SCOPE_OF_ROLE[role]} {scope_id}")
@@ -150,6 +121,6 @@ def revoke(phone, user_id, role, scope_id, department):
 def set_password(phone, user_id, password_stdin):
     """Set a user's password (prompted); all their logins end."""
     user = _user(phone, user_id)
-    with _reported():
+    with reported():
         users.reset_password(db.session, user, _password(password_stdin))
     click.echo(f"password set for user {user.id}; their sessions were ended")

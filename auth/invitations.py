@@ -23,12 +23,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from auth.models import Invitation, RoleAssignment, User
+from auth.scopes import scope_model
 from auth.users import admin_county_ids, role_counties
-from coop import audit
+import coop.audit as audit
 from coop.crypto import blind_index
 from coop.dbtypes import utcnow
 from coop.errors import NotFound, RuleViolation
-from coop.registry.models import Member
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
@@ -73,12 +73,12 @@ def _issue(session: Session, actor: User, *, target: dict, scope: dict) -> dict:
     session.flush()
     audit.record(session, actor, "invitation.create", "invitation", invitation.id,
                  after={**target, **scope, "expires_at": invitation.expires_at})
-    session.commit()
     return {"invite_code": display(code), "expires_at": invitation.expires_at}
 
 
-def invite_member(session: Session, actor: User, member: Member) -> dict:
-    """POST /members/{id}/invitations (the route has already checked the manager). Commits."""
+def invite_member(session: Session, actor: User, member) -> dict:
+    """POST /members/{id}/invitations (the route has already checked the manager): `member`
+    is the registry's Member."""
     return _issue(session, actor, target={"member_id": member.id},
                   scope={"county_id": member.county_id,
                          "cooperative_id": member.cooperative_id})
@@ -124,7 +124,7 @@ def consume(session: Session, code: str) -> Invitation:
     return invitation
 
 
-def _member_only_user(session: Session, member: Member) -> User | None:
+def _member_only_user(session: Session, member) -> User | None:
     """A user whose only role is `member` of this record: the person's own account."""
     candidates = session.execute(
         select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
@@ -141,7 +141,7 @@ def user_for(session: Session, invitation: Invitation) -> User:
         if user is None or user.status != "active":
             raise _invalid()
         return user
-    member = session.get(Member, invitation.member_id)
+    member = session.get(scope_model("member"), invitation.member_id)
     if member is None:
         raise _invalid()
     user = _member_only_user(session, member)
@@ -171,5 +171,4 @@ def redeem_for(session: Session, user: User, code: str) -> User:
     invitation.used_by_id = user.id
     audit.record(session, user, "invitation.redeem", "invitation", invitation.id,
                  after={"user_id": user.id, "member_id": invitation.member_id})
-    session.commit()
     return user

@@ -9,8 +9,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from auth import invitations, tokens, users, wechat
-from auth.cli import cli  # noqa: F401  (create_app registers `cli` from this module)
-from auth.policy import (ANY_USER, COOP_WRITE, COUNTY_ADMIN, Grant, access, current_user,
+from auth.policy import (ANY_USER, COUNTY_ADMIN, Grant, access, current_user,
                          public)
 from auth.ratelimits import (bind_limits, login_limits, redeem_limits, refresh_limits,
                              wechat_login_limits)
@@ -21,7 +20,6 @@ from coop.api import Blueprint
 from coop.extensions import db
 from coop.fields import NoBodyIn
 from coop.pagination import page_schema, paginate
-from coop.registry.models import Member
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录与用户")
 
@@ -191,12 +189,3 @@ def revoke_role(user_id, role_id):
 def invite_user(_, user_id):
     """An invitation code for a cooperative manager or commissioner to bind WeChat."""
     return invitations.invite_user(db.session, current_user(), _managed(user_id))
-
-
-@blp.route("/members/<int:member_id>/invitations", methods=["POST"])
-@access(COOP_WRITE, Member, "member_id")
-@blp.arguments(NoBodyIn, required=False)
-@blp.response(201, InvitationOut)
-def invite_member(_, member):
-    """An invitation code for a member to bind WeChat (single use, expiring)."""
-    return invitations.invite_member(db.session, current_user(), member)

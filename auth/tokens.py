@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from auth.models import RefreshToken, TokenFamily, User
-from coop import audit
+import coop.audit as audit
 from coop.dbtypes import utcnow
 from coop.errors import Unauthorized
 
@@ -153,8 +153,8 @@ def _reused(session: Session, family: TokenFamily) -> Unauthorized:
     if revoke_family(session, family.id, "refresh_reused"):
         audit.record(session, None, "auth.refresh_reused", "token_family", family.id,
                      after={"user_id": family.user_id, "revoked": True})
-    session.commit()
-    return Unauthorized("刷新令牌已被使用，该登录已全部失效，请重新登录", code="REFRESH_REUSED")
+    return Unauthorized("刷新令牌已被使用，该登录已全部失效，请重新登录", code="REFRESH_REUSED",
+                        keep_writes=True)
 
 
 def rotate(session: Session, refresh_token: str) -> dict:
@@ -182,7 +182,6 @@ def rotate(session: Session, refresh_token: str) -> dict:
     pair = issue_pair(session, user, family)
     audit.record(session, user, "auth.refresh", "token_family", family.id,
                  after={"user_id": user.id})
-    session.commit()
     return pair
 
 
@@ -197,7 +196,6 @@ def logout(session: Session, refresh_token: str) -> None:
     if revoke_family(session, family.id, "logout"):
         audit.record(session, family.user_id, "auth.logout", "token_family", family.id,
                      after={"user_id": family.user_id, "revoked": True})
-    session.commit()
 
 
 # --- WeChat bind tokens -------------------------------------------------------------------

@@ -9,17 +9,17 @@ CLI itself acts as the system (`actor=None`).
 from __future__ import annotations
 
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from auth.models import DEPARTMENTS, ROLES, SCOPE_OF_ROLE, RoleAssignment, User
 from auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from auth.policy import Grant
+from auth.scopes import scope_model
 from auth.tokens import revoke_user_families, start_session
-from coop import audit, crypto
+import coop.audit as audit
+import coop.crypto as crypto
 from coop.errors import Conflict, NotFound, RuleViolation, Unauthorized, ValidationFailed
-from coop.places.models import County
-from coop.registry.models import Cooperative, Member
+from coop.transaction import flush_or_conflict
 from coop.validators import is_valid_phone
 
 MAX_PASSWORD_LENGTH = 128
@@ -50,9 +50,9 @@ def _is_system(actor: User | None) -> bool:
 
 def scope_county_id(session: Session, scope_type: str, scope_id: int) -> int | None:
     """The county a role's scope object belongs to; None if the object does not exist."""
+    model = scope_model(scope_type)
     if scope_type == "county":
-        return scope_id if session.get(County, scope_id) is not None else None
-    model = {"cooperative": Cooperative, "member": Member}[scope_type]
+        return scope_id if session.get(model, scope_id) is not None else None
     return session.execute(select(model.county_id).where(model.id == scope_id)
                            ).scalar_one_or_none()
 
@@ -64,7 +64,8 @@ def role_counties(session: Session, roles: list[RoleAssignment]) -> dict[int, in
         if r.scope_type in wanted:
             wanted[r.scope_type].add(r.scope_id)
     county_of = {}
-    for scope_type, model in (("cooperative", Cooperative), ("member", Member)):
+    for scope_type in ("cooperative", "member"):
+        model = scope_model(scope_type)
         if wanted[scope_type]:
             county_of[scope_type] = dict(session.execute(
                 select(model.id, model.county_id).where(model.id.in_(wanted[scope_type]))
@@ -75,8 +76,9 @@ def role_counties(session: Session, roles: list[RoleAssignment]) -> dict[int, in
 
 def _roles_in_counties(county_ids):
     """SQL: a role assignment whose scope lies in one of `county_ids`."""
-    coops = select(Cooperative.id).where(Cooperative.county_id.in_(county_ids))
-    members = select(Member.id).where(Member.county_id.in_(county_ids))
+    coop, member = scope_model("cooperative"), scope_model("member")
+    coops = select(coop.id).where(coop.county_id.in_(county_ids))
+    members = select(member.id).where(member.county_id.in_(county_ids))
     return or_(
         and_(RoleAssignment.scope_type == "county", RoleAssignment.scope_id.in_(county_ids)),
         and_(RoleAssignment.scope_type == "cooperative", RoleAssignment.scope_id.in_(coops)),
@@ -144,15 +146,6 @@ def _check_password(password: str) -> None:
                                errors={"password": [f"length {MIN_LENGTH}..{MAX_PASSWORD_LENGTH}"]})
 
 
-def flush_or_conflict(session: Session, conflict: Conflict) -> None:
-    """Flush; a unique key lost to a concurrent writer becomes `conflict`, not a 500."""
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise conflict from None
-
-
 def _phone_taken() -> Conflict:
     return Conflict("该手机号已被其他用户使用", code="PHONE_TAKEN")
 
@@ -188,7 +181,6 @@ def create_user(session: Session, actor: User | None, *, phone: str, name: str,
     # The audit chain is kept for ever and cannot be edited: it gets the phone's mask.
     audit.record(session, actor, "user.create", "user", user.id,
                  after={**user_dict(user), "phone": crypto.mask_phone(user.phone)})
-    session.commit()
     return user
 
 
@@ -205,7 +197,6 @@ def grant_role(session: Session, actor: User | None, user: User, spec: Grant
     flush_or_conflict(session, exists_already)
     audit.record(session, actor, "user.role_grant", "user", user.id,
                  after=assignment.as_dict())
-    session.commit()
     return assignment
 
 
@@ -237,7 +228,6 @@ def revoke_role(session: Session, actor: User | None, user: User, role_id: int) 
     user.roles.remove(assignment)
     session.flush()
     audit.record(session, actor, "user.role_revoke", "user", user.id, before=before)
-    session.commit()
 
 
 def _same(assignment: RoleAssignment, spec: Grant) -> bool:
@@ -263,7 +253,6 @@ def login_with_password(session: Session, phone: str, password: str) -> tuple[Us
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     pair = start_session(session, user, "password")
-    session.commit()
     return user, pair
 
 
@@ -273,7 +262,6 @@ def _set_password(session: Session, actor: User | None, user: User, new_password
     revoked = revoke_user_families(session, user.id, "password_changed")
     audit.record(session, actor, "user.password_change", "user", user.id,
                  after={"password_changed": True, "families_revoked": revoked})
-    session.commit()
 
 
 def change_password(session: Session, user: User, old_password: str, new_password: str) -> None:

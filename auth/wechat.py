@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 from auth import invitations
 from auth.models import User, WechatBinding
 from auth.tokens import MAX_OPENID_LENGTH, decode_bind, issue_bind_token, start_session
-from auth.users import flush_or_conflict, me_dict
-from coop import audit
+from auth.users import me_dict
+import coop.audit as audit
 from coop.errors import Conflict, DomainError, Forbidden, ServiceUnavailable, Unauthorized
+from coop.transaction import flush_or_conflict
 
 log = logging.getLogger("auth.wechat")
 # urllib3 logs each request line at DEBUG, and ours carries the app secret in its query:
@@ -102,7 +103,6 @@ def _binding(session: Session, openid: str) -> WechatBinding | None:
 
 def _logged_in(session: Session, user: User, method: str) -> dict:
     pair = start_session(session, user, method)
-    session.commit()
     return {"bound": True, **pair, "user": me_dict(user)}
 
 

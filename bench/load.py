@@ -52,6 +52,7 @@ from coop.extensions import db  # noqa: E402
 from coop.payouts.models import PayoutBatch, PayoutLine  # noqa: E402
 from coop.registry.models import Cooperative, Member  # noqa: E402
 from coop.seed import seed_county  # noqa: E402
+from coop.transaction import unit_of_work  # noqa: E402
 
 DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1:3306/coop_bench_load"
 SECRETS = {"SECRET_KEY": "bench-secret-key-" + "k" * 40,
@@ -72,7 +73,8 @@ def seed(url: str, coops: int, members: int) -> dict:
     with app.app_context():
         db.drop_all()
         db.create_all()
-        county = seed_county(db.session, coops, members)
+        with unit_of_work():
+            county = seed_county(db.session, coops, members)
         coop_ids = db.session.scalars(select(Cooperative.id)
                                       .where(Cooperative.county_id == county.id)
                                       .order_by(Cooperative.id)).all()

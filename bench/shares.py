@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert  # noqa: E402
 
+from coop import clock
 from coop import create_app  # noqa: E402
 from coop.extensions import db  # noqa: E402
 
@@ -146,7 +147,7 @@ def run(url: str, approvals: int, runs: int) -> dict:
               f"(built in {time.perf_counter() - started:.1f} s; "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
         coop = db.session.get(Cooperative, coop_id)
-        today, middle = services.local_today(), START + timedelta(days=DAYS // 2)
+        today, middle = clock.today(), START + timedelta(days=DAYS // 2)
         early = START + timedelta(days=30)
         for name, as_of in (("today", today), ("mid-history", middle)):
             median, best = _timed(lambda: register_as_of(db.session, coop, as_of), runs)

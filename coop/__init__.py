@@ -1,7 +1,8 @@
-"""The cooperative backend: create_app() builds the Flask application."""
+"""create_app() builds the Flask application: configuration, extensions, every blueprint
+and CLI group (named in `_register_blueprints`, the map of what the app serves), the hooks
+that connect the layers (`_connect_layers`), and the one unit of work around every view."""
 from __future__ import annotations
 
-import importlib
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -13,20 +14,15 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import ConfigError, check_production_secrets, load_config
+from coop.transaction import unit_of_work
 
-# Each capability's routes module exposes `blp` (a flask-smorest Blueprint under /api/v1)
-# and may expose `web` (plain Flask blueprints) and `cli` (a blueprint with CLI commands).
-CAPABILITIES = (
-    "auth.routes",
-    "coop.places.routes",
-    "coop.registry.routes",
-    "coop.shares.routes",
-    "coop.distribution.routes",
-    "coop.payouts.routes",
-    "coop.county.routes",
-    "coop.reports.routes",
-    "coop.audit_routes",
-)
+class App(Flask):
+    """Flask whose every view, whatever blueprint it comes from, runs in one unit of work
+    (coop/transaction.py): committed when it returns, rolled back when it raises."""
+
+    def dispatch_request(self):
+        with unit_of_work():
+            return super().dispatch_request()
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -87,7 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
         cfg.update(config)
     check_production_secrets(cfg)
 
-    app = Flask(__name__, instance_path=str(_instance_dir()))
+    app = App(__name__, instance_path=str(_instance_dir()))
     app.json_provider_class = JSONProvider
     app.json = JSONProvider(app)
     app.config.update(cfg)
@@ -127,20 +123,52 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
 
     import coop.models  # noqa: F401  (every table known to the metadata)
-    from coop import audit, health, idempotency
-
-    app.register_blueprint(health.bp)
-    app.register_blueprint(audit.cli)
-    app.register_blueprint(idempotency.cli)
-    for name in CAPABILITIES:
-        module = importlib.import_module(name)
-        if getattr(module, "blp", None) is not None:
-            api.register_blueprint(module.blp)
-        for blueprint in getattr(module, "web", ()):
-            app.register_blueprint(blueprint)
-        if getattr(module, "cli", None) is not None:
-            app.register_blueprint(module.cli)
+    _register_blueprints(app, api)
+    _connect_layers()
     return app
+
+
+def _register_blueprints(app: Flask, api) -> None:
+    from auth import cli as auth_cli
+    from auth import routes as auth_routes
+    from coop import audit, audit_routes, health, idempotency, seed
+    from coop.county import routes as county_routes
+    from coop.distribution import disclosure
+    from coop.distribution import routes as distribution_routes
+    from coop.payouts import routes as payouts_routes
+    from coop.places import cli as places_cli
+    from coop.places import routes as places_routes
+    from coop.registry import blueprint as registry
+    from coop.registry import board_routes, member_routes, routes  # noqa: F401 (on registry.blp)
+    from coop.reports import cli as reports_cli
+    from coop.reports import routes as reports_routes
+    from coop.shares import routes as shares_routes
+
+    for blueprint in (auth_routes.blp, places_routes.blp, registry.blp,
+                      shares_routes.blp, payouts_routes.blp, distribution_routes.blp,
+                      county_routes.blp, reports_routes.blp, audit_routes.blp):
+        api.register_blueprint(blueprint)
+    for blueprint in (health.bp, disclosure.bp):
+        app.register_blueprint(blueprint)
+    for group in (auth_cli.cli, places_cli.cli, seed.cli, audit.cli, idempotency.cli,
+                  reports_cli.cli):
+        app.register_blueprint(group)
+
+
+def _connect_layers() -> None:
+    """A lower layer never imports a higher one; where it must let a higher one react, it
+    offers a hook, and the higher one is plugged in here. Plain assignments: calling this
+    for every app a process builds (tests build several) changes nothing."""
+    from auth import scopes
+    from coop.county import income, rewards
+    from coop.distribution import payout
+    from coop.payouts import settlement
+    from coop.places.models import County
+    from coop.registry.models import Cooperative, Member
+
+    scopes.SCOPE_MODELS.update(county=County, cooperative=Cooperative, member=Member)
+    settlement.ON_PAID["reward"] = rewards.settle_paid
+    payout.ON_COLLECTIVE_PAID["village_income"] = income.record_collective_dividend
 
 
 class NullSessionInterface(SessionInterface):

@@ -15,6 +15,8 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
 
+import coop.clock as clock
+
 IdType = BigInteger().with_variant(Integer(), "sqlite")
 MAX_ID = 2**63 - 1
 
@@ -44,7 +46,8 @@ class UTCDateTime(TypeDecorator):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Column defaults read the one clock (coop/clock.py), so tests can move it."""
+    return clock.now()
 
 
 def fk(target: str, **kw):

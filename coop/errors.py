@@ -41,12 +41,16 @@ class DomainError(Exception):
     code = "VALIDATION_FAILED"
 
     def __init__(self, detail: str | None = None, *, code: str | None = None,
-                 errors: dict | None = None, status: int | None = None, headers=None):
+                 errors: dict | None = None, status: int | None = None, headers=None,
+                 keep_writes: bool = False):
         self.status = status or self.status
         self.code = code or self.code
         self.detail = detail or DEFAULT_CODES.get(self.status, ("", "请求失败"))[1]
         self.errors = errors
         self.headers = headers or {}
+        # A refusal that must leave a trace (a stolen refresh token revokes its family):
+        # the unit of work commits what was written before the refusal.
+        self.keep_writes = keep_writes
         super().__init__(f"{self.code}: {self.detail}")
 
 
@@ -124,13 +128,9 @@ def _webargs_errors(exc: HTTPException) -> dict | None:
 
 def problem_for_exception(exc: Exception):
     """The response the contract prescribes for any exception a view raises."""
-    from coop.extensions import db
-
     if isinstance(exc, DomainError):
-        db.session.rollback()
         return problem(exc.status, exc.code, exc.detail, exc.errors, exc.headers)
     if isinstance(exc, HTTPException):
-        db.session.rollback()
         status = exc.code or 500
         headers = {}
         if status == 405 and getattr(exc, "valid_methods", None):
@@ -144,13 +144,8 @@ def problem_for_exception(exc: Exception):
             headers["Retry-After"] = str(int(retry_after or 60))
         return problem(status, errors=errors, headers=headers)
     if isinstance(exc, OperationalError) and _is_lock_conflict(exc):
-        db.session.rollback()
         return problem(409, "STATE_CONFLICT", "操作与其他请求冲突，请重试")
     log.exception("unhandled error", extra={"request_id": g.get("request_id")})
-    try:
-        db.session.rollback()
-    except Exception:  # pragma: no cover - the original error is what matters
-        log.exception("rollback failed")
     return problem(500)
 
 

@@ -1,11 +1,13 @@
 """Idempotency-Key for POST routes that move money (CONTRACT §0).
 
 A key is stored per (user, key) together with a hash of method, path and body. The row
-is inserted and committed *before* the view runs, so the unique constraint decides which
-of two concurrent requests executes: the loser sees the row and answers 409 while the
-first is still running, or replays its response once it has finished. A different body
-under the same key is 409 IDEMPOTENCY_KEY_REUSED. Server errors release the key so the
-client may retry; client errors are kept and replayed like successes.
+is inserted and committed in its own unit of work *before* the view runs, so the unique
+constraint decides which of two concurrent requests executes: the loser sees the row and
+answers 409 while the first is still running, or replays its response once it has
+finished. The response is stored in the view's own unit of work, so it is committed
+exactly when the view's writes are. A different body under the same key is 409
+IDEMPOTENCY_KEY_REUSED. Server errors release the key so the client may retry; client
+errors are kept and replayed like successes (the view's writes rolled back).
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from coop.dbtypes import UTCDateTime, intpk, utcnow
 from coop.errors import (PROBLEM_JSON, Conflict, DomainError, ValidationFailed,
                          problem_for_exception)
 from coop.extensions import db
+from coop.transaction import unit_of_work
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -68,13 +71,13 @@ def _replay(record: IdempotencyRecord):
 def _claim(user_id: int, key: str, request_hash: str):
     """Insert the key, or return the existing record (never executes the view twice)."""
     session = db.session
-    session.add(IdempotencyRecord(user_id=user_id, key=key, request_hash=request_hash,
-                                  state=IN_PROGRESS))
     try:
-        session.commit()
+        with unit_of_work(session):
+            session.add(IdempotencyRecord(user_id=user_id, key=key, request_hash=request_hash,
+                                          state=IN_PROGRESS))
         return None
     except IntegrityError:
-        session.rollback()
+        pass
     existing = session.execute(
         select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id,
                                         IdempotencyRecord.key == key)
@@ -91,14 +94,13 @@ def _store(user_id: int, key: str, response) -> None:
     record.state = DONE
     record.response_status = response.status_code
     record.response_body = response.get_data(as_text=True)
-    session.commit()
 
 
 def _release(user_id: int, key: str) -> None:
     db.session.rollback()
-    db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id,
-                                                       IdempotencyRecord.key == key))
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(delete(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key))
 
 
 def _status_of(exc: Exception) -> int:
@@ -136,11 +138,12 @@ def idempotent(view):
             if not 400 <= _status_of(exc) < 500:
                 _release(user_id, key)
                 raise
+            db.session.rollback()   # the view's writes go; its refusal is kept
             response = problem_for_exception(exc)
         if response.status_code >= 500:
             _release(user_id, key)
             return response
-        _store(user_id, key, response)
+        _store(user_id, key, response)   # committed with the view's writes
         return response
 
     wrapper._idempotent = True
@@ -152,7 +155,6 @@ def prune(session, older_than: timedelta) -> int:
     cutoff = utcnow() - older_than
     result = session.execute(delete(IdempotencyRecord)
                              .where(IdempotencyRecord.created_at < cutoff))
-    session.commit()
     return result.rowcount or 0
 
 
@@ -166,5 +168,6 @@ cli = Blueprint("idempotency_cli", __name__, cli_group="idempotency")
 def prune_command(hours):
     """Delete idempotency keys older than the retention period."""
     hours = hours or current_app.config["IDEMPOTENCY_TTL_HOURS"]
-    count = prune(db.session, timedelta(hours=max(24, hours)))
+    with unit_of_work():
+        count = prune(db.session, timedelta(hours=max(24, hours)))
     click.echo(f"pruned {count} idempotency keys older than {hours} h")

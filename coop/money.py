@@ -8,9 +8,7 @@ rounding stated at the call site.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from itertools import repeat
-from operator import lt
-from typing import Hashable, NamedTuple, Sequence
+from typing import Hashable, Sequence
 
 FEN_PER_YUAN = 100
 MAX_FEN = 10**17  # ~1e15 yuan: far above any real figure, far below BIGINT's limit
@@ -59,15 +57,6 @@ def apply_rate(fen: int, rate: Decimal, rounding=ROUND_HALF_UP) -> int:
     return int((Decimal(fen) * rate).to_integral_value(rounding=rounding))
 
 
-class Apportionment(NamedTuple):
-    """A largest-remainder split with its workings (what `split` returns is `parts`)."""
-
-    parts: list[int]
-    remainders: Sequence[int]   # amount × weights[i] mod sum(weights): part i's fraction
-    raised: list[int]           # the indices that got one of the left-over fen
-    total_weight: int
-
-
 def split(amount_fen: int, weights: Sequence[int],
           keys: Sequence[Hashable] | None = None) -> list[int]:
     """Divide `amount_fen` in proportion to integer `weights` by largest remainder.
@@ -77,42 +66,26 @@ def split(amount_fen: int, weights: Sequence[int],
     the result is deterministic and `sum(parts) == amount_fen` always. Zero weights get
     zero. Integer arithmetic only.
     """
-    return apportion(amount_fen, weights, keys).parts
-
-
-def apportion(amount_fen: int, weights: Sequence[int],
-              keys: Sequence[Hashable] | None = None) -> Apportionment:
-    """`split`, keeping each part's remainder and which parts were rounded up, for
-    callers that reason about the rounding (the surplus maths' controlled rounding)."""
     if not isinstance(amount_fen, int) or amount_fen < 0:
         raise MoneyError("amount must be a non-negative int of fen")
-    # The per-weight checks run in C when every weight is a plain int (a county's
-    # year-end run splits 600 times); anything else gets the exact check below.
-    if not (set(map(type, weights)) <= _PLAIN_INT and min(weights, default=0) >= 0) and any(
-            (not isinstance(w, int)) or isinstance(w, bool) or w < 0 for w in weights):
+    if any((not isinstance(w, int)) or isinstance(w, bool) or w < 0 for w in weights):
         raise MoneyError("weights must be non-negative ints")
     if keys is None:
-        order = range(len(weights))
+        keys = range(len(weights))
     elif len(keys) != len(weights):
         raise MoneyError("keys and weights differ in length")
-    elif all(map(lt, keys, keys[1:])):   # already ascending (ids in order): no sort
-        order = range(len(weights))
-    else:
-        order = sorted(range(len(weights)), key=keys.__getitem__)
     total = sum(weights)
     if total == 0:
         if amount_fen == 0:
-            return Apportionment([0] * len(weights), [0] * len(weights), [], 0)
+            return [0] * len(weights)
         raise MoneyError("cannot split a positive amount over zero total weight")
-    quotients, remainders = zip(*map(divmod, map(amount_fen.__mul__, weights),
-                                     repeat(total)))
-    parts = list(quotients)
+    parts, remainders = [], []
+    for index, weight in enumerate(weights):
+        quotient, remainder = divmod(amount_fen * weight, total)
+        parts.append(quotient)
+        remainders.append(remainder)
     left = amount_fen - sum(parts)
-    # Stable sort: equal remainders keep `order`, which is ascending by key.
-    raised = sorted(order, key=remainders.__getitem__, reverse=True)[:left] if left else []
-    for i in raised:
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], keys[i]))
+    for i in order[:left]:
         parts[i] += 1
-    return Apportionment(parts, remainders, raised, total)
-
-
-_PLAIN_INT = {int}
+    return parts

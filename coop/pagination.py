@@ -43,3 +43,8 @@ def paginate(session, stmt, page: int, per_page: int, *, scalars: bool = True) -
         total = session.execute(
             select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+def present(page: dict, view) -> dict:
+    """A page of rows shown through `view` (which masks what must be masked)."""
+    return {**page, "items": [view(row) for row in page["items"]]}

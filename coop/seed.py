@@ -22,9 +22,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from coop import audit
+import coop.audit as audit
 from coop.dbtypes import utcnow
 from coop.extensions import db
+from coop.transaction import unit_of_work
 from coop.places.models import County, Town, Village, Zone, ZoneVillage
 from coop.registry import people
 from coop.registry.models import Cooperative, Member, Officer, ProfessionalManager
@@ -230,14 +231,13 @@ DEMO_STEPS = [demo_places, demo_cooperatives, demo_members, demo_officers, demo_
 
 
 def seed_demo(session: Session, seed: int = 371722) -> Demo:
-    """Build the demo county with every step in DEMO_STEPS, then commit once."""
+    """Build the demo county with every step in DEMO_STEPS (the caller commits)."""
     demo = Demo(rng=random.Random(seed))
     for step in DEMO_STEPS:
         step(session, demo)
         session.flush()
     audit.record(session, None, "seed.demo", "county", demo.county.id,
                  after={"cooperatives": len(demo.coops)})
-    session.commit()
     return demo
 
 
@@ -274,7 +274,7 @@ def benchmark_member_rows(county_id: int, coop_id: int, code: str, members: int,
 def seed_county(session: Session, coops: int, members_per_coop: int, *,
                 code: str | None = None, seed: int = 1, chunk: int = 5000) -> County:
     """A county with `coops` cooperatives of `members_per_coop` members each (one of them
-    the village collective), inserted in bulk and committed once."""
+    the village collective), inserted in bulk (the caller commits)."""
     rng = random.Random(seed)
     code = code or _free_county_code(session)
     county = County(name=f"压测县{code}", code=code)
@@ -308,7 +308,7 @@ def seed_county(session: Session, coops: int, members_per_coop: int, *,
         session.connection().execute(Member.__table__.insert(), rows)
     audit.record(session, None, "seed.county", "county", county.id,
                  after={"cooperatives": coops, "members_per_cooperative": members_per_coop})
-    session.commit()
+    session.flush()
     return county
 
 
@@ -329,7 +329,8 @@ def demo_command(if_empty: bool):
             return
     if session.execute(select(County.id).where(County.code == DEMO_COUNTY[1])).first():
         raise click.ClickException(f"county {DEMO_COUNTY[1]} exists already")
-    demo = seed_demo(session)
+    with unit_of_work(session):
+        demo = seed_demo(session)
     click.echo(f"seeded {demo.county.name} ({demo.county.code}): county id {demo.county.id}, "
                f"{len(demo.towns)} towns, {len(demo.villages)} villages, "
                f"{len(demo.coops)} cooperatives (ids {', '.join(str(c.id) for c in demo.coops)})")
@@ -349,6 +350,7 @@ def county_command(coops: int, members: int, code: str | None):
     if code is not None and not is_valid_county_code(code):
         raise click.BadParameter("须为 6 位数字", param_hint="--code")
     started = time.perf_counter()
-    county = seed_county(db.session, coops, members, code=code)
+    with unit_of_work():
+        county = seed_county(db.session, coops, members, code=code)
     click.echo(f"seeded county {county.code} (id {county.id}): {coops} cooperatives × "
                f"{members} members in {time.perf_counter() - started:.1f} s", file=sys.stdout)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from coop.errors import ValidationFailed
+
 # GB 11643-1999: 18-character citizen ID number, last character a mod-11 check.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -65,3 +67,13 @@ def is_valid_village_code(code: str) -> bool:
 
 def is_valid_county_code(code: str) -> bool:
     return isinstance(code, str) and bool(_COUNTY_CODE.match(code))
+
+
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+
+def check_year(year: int) -> None:
+    """Refuse a year outside MIN_YEAR..MAX_YEAR (422), so a typo never becomes data."""
+    if not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValidationFailed("年度超出范围", errors={"year": [f"{MIN_YEAR}..{MAX_YEAR}"]})

@@ -19,11 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.models import DEPARTMENTS
-from coop import audit
-from coop.county.guards import check_year, flush_or_conflict, refuse_if_round_live
+import coop.audit as audit
+from coop.county.guards import refuse_if_round_live
 from coop.county.models import EvaluationScore, RewardRule
 from coop.errors import ValidationFailed
 from coop.registry.models import Cooperative
+from coop.transaction import flush_or_conflict
+from coop.validators import check_year
 
 
 def grade(scores: list[int], rule: RewardRule | None) -> str:
@@ -71,7 +73,6 @@ def set_score(session: Session, actor, coop: Cooperative, year: int, department:
     audit.record(session, actor, "evaluation.score", "cooperative", coop.id,
                  before=before, after={"year": year, "department": department,
                                        "score": score, "opinion": opinion})
-    session.commit()
     return row
 
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coop import audit
-from coop.county.guards import check_year, flush_or_conflict
+import coop.audit as audit
 from coop.county.models import CollectiveIncomeItem
 from coop.places.models import Village
+from coop.transaction import flush_or_conflict
+from coop.validators import check_year
 
 
-def add_distribution_income(session: Session, actor, village: Village, year: int,
-                            amount_fen: int, payout_line_id: int) -> CollectiveIncomeItem:
-    """Record the collective member's distribution line as that year's income.
+def record_collective_dividend(session: Session, actor, village_id: int, year: int,
+                               amount_fen: int, payout_line_id: int) -> CollectiveIncomeItem:
+    """Record the collective member's distribution line as that year's village income.
 
-    Called in the caller's transaction when a distribution's payout batch is created.
-    Idempotent per payout line (unique key), so a retry never counts it twice.
+    The hook distribution/payout.py calls in its transaction when a plan's payout batch is
+    created (create_app plugs it in). Idempotent per payout line (unique key), so a
+    retry never counts it twice.
     """
+    village = session.get(Village, village_id)
     existing = session.execute(select(CollectiveIncomeItem).where(
         CollectiveIncomeItem.village_id == village.id, CollectiveIncomeItem.year == year,
         CollectiveIncomeItem.source == "distribution",
@@ -75,5 +78,4 @@ def set_entered_income(session: Session, actor, village: Village, year: int,
     flush_or_conflict(session, "该年度收入正被同时录入，请重试")
     audit.record(session, actor, "collective_income.enter", "village", village.id,
                  before=before, after={"year": year, "amount_fen": amount_fen})
-    session.commit()
     return income_breakdown(session, village.id, year)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from enum import StrEnum
+
 from sqlalchemy import (BigInteger, CheckConstraint, Date, Integer, Numeric, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,15 +24,29 @@ from coop.extensions import db
 
 __all__ = ["CollectiveIncomeItem", "EvaluationScore", "RewardRule", "RewardRound",
            "RewardLine", "Program", "SubsidyApplication", "INCOME_SOURCES",
-           "ROUND_STATES", "LIVE_ROUND_STATES", "APPLICATION_STATES", "GRADES"]
+           "RoundStatus", "ApplicationStatus", "ROUND_STATES", "LIVE_ROUND_STATES", "APPLICATION_STATES", "GRADES"]
 
 INCOME_SOURCES = ("entered", "distribution")
 GRADES = ("pending", "excellent", "good", "pass", "fail")
-ROUND_STATES = ("draft", "approved", "rejected", "cancelled")
+class RoundStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    DISBURSED = "disbursed"
+
+
+ROUND_STATES = tuple(RoundStatus)
 # A round in one of these states blocks another round for the same county and year.
-LIVE_ROUND_STATES = ("draft", "approved")
+LIVE_ROUND_STATES = (RoundStatus.DRAFT, RoundStatus.APPROVED)
 REWARD_LINE_KINDS = ("award", "secretary", "manager")
-APPLICATION_STATES = ("submitted", "approved", "rejected", "disbursed")
+APPLICATION_STATES = tuple(ApplicationStatus)
 
 
 class CollectiveIncomeItem(db.Model):

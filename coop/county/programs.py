@@ -12,11 +12,11 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from coop import audit
-from coop.county.guards import check_year
+import coop.audit as audit
 from coop.county.models import Program
 from coop.errors import Conflict, RuleViolation, ValidationFailed
 from coop.places.models import County
+from coop.validators import check_year
 
 BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
 # 四眼原则: the second pair of eyes on a money decision must be another person.
@@ -33,7 +33,6 @@ def create_program(session: Session, actor, county: County, name: str, year: int
     session.flush()
     audit.record(session, actor, "program.create", "program", program.id,
                  after={"name": name, "year": year, "budget_fen": budget_fen})
-    session.commit()
     return program
 
 

@@ -28,17 +28,16 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.models import DEPARTMENTS
-from coop import audit
+import coop.audit as audit
 from coop.county.evaluations import grade, rule_for, scores_by_cooperative
-from coop.county.guards import (check_year, flush_or_conflict, live_round,
-                                refuse_if_round_live)
+from coop.county.guards import live_round, refuse_if_round_live
 from coop.county.income import income_for_year
 from coop.county.managers import Person, managers_of, secretary_account
-from coop.county.models import RewardLine, RewardRound, RewardRule
+from coop.county.models import RewardLine, RewardRound, RewardRule, RoundStatus
 from coop.county.programs import (FOUR_EYES_REQUIRED, mark_disbursed, program_of_county,
                                   reserve)
 from coop.dbtypes import utcnow
@@ -47,6 +46,8 @@ from coop.money import apply_rate, split
 from coop.payouts.services import Payee, create_batch
 from coop.places.models import County, Village
 from coop.registry.models import Cooperative
+from coop.transaction import flush_or_conflict, transition
+from coop.validators import check_year
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,6 @@ def set_rules(session: Session, actor, county: County, year: int, values: dict) 
     flush_or_conflict(session, "奖励规则正被同时修改，请重试")
     audit.record(session, actor, "reward_rules.set", "county", county.id, before=before,
                  after={"year": year, **values})
-    session.commit()
     return rule
 
 
@@ -191,7 +191,7 @@ def create_round(session: Session, actor, county: County, year: int) -> RewardRo
     lines = compute_lines(session, county.id, year, rule)
     if not lines:
         raise RuleViolation("该年度没有应奖励的优秀合作社", code="NOTHING_TO_REWARD")
-    rnd = RewardRound(county_id=county.id, year=year, live_year=year, status="draft",
+    rnd = RewardRound(county_id=county.id, year=year, live_year=year, status=RoundStatus.DRAFT,
                       program_id=rule.program_id, excellent_award_fen=rule.excellent_award_fen,
                       secretary_rate=rule.secretary_rate, managers_rate=rule.managers_rate,
                       total_fen=sum(x.amount_fen for x in lines), line_count=len(lines),
@@ -204,7 +204,6 @@ def create_round(session: Session, actor, county: County, year: int) -> RewardRo
     audit.record(session, actor, "reward_round.create", "reward_round", rnd.id,
                  after={"county_id": county.id, "year": year, "total_fen": rnd.total_fen,
                         "line_count": rnd.line_count})
-    session.commit()
     return rnd
 
 
@@ -214,18 +213,14 @@ def round_lines(session: Session, rnd: RewardRound) -> list[RewardLine]:
                                 .order_by(RewardLine.id)).scalars())
 
 
-def _decide(session: Session, actor, rnd: RewardRound, to_status: str, **values) -> dict:
+def _decide(session: Session, actor, rnd: RewardRound, to_status: RoundStatus,
+            **values) -> dict:
     """Move a draft round to `to_status`, or 409 if it is no longer a draft."""
     before = {"status": rnd.status, "total_fen": rnd.total_fen}
-    live_year = rnd.year if to_status == "approved" else None
-    result = session.execute(
-        update(RewardRound).where(RewardRound.id == rnd.id, RewardRound.status == "draft")
-        .values(status=to_status, live_year=live_year, decided_by=actor.id,
-                decided_at=utcnow(), **values)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        session.rollback()
-        raise Conflict("奖励轮次当前状态不允许此操作")
+    live_year = rnd.year if to_status == RoundStatus.APPROVED else None
+    transition(session, rnd, RoundStatus.DRAFT, "奖励轮次当前状态不允许此操作",
+               status=to_status, live_year=live_year, decided_by=actor.id,
+               decided_at=utcnow(), **values)
     return before
 
 
@@ -233,43 +228,34 @@ def approve_round(session: Session, actor, rnd: RewardRound) -> RewardRound:
     """Approve a draft round: reserve its total in the program, write its payout batch."""
     if rnd.created_by == actor.id:
         raise Forbidden("奖励轮次须由创建人以外的财政人员批准", code=FOUR_EYES_REQUIRED)
-    before = _decide(session, actor, rnd, "approved")
-    try:
-        reserve(session, rnd.program_id, rnd.total_fen)
-        lines = round_lines(session, rnd)
-        towns = dict(session.execute(select(Village.id, Village.town_id).where(
-            Village.id.in_({x.village_id for x in lines}))).all())
-        batch = create_batch(
-            session, actor, county_id=rnd.county_id, cooperative_id=None, source="reward",
-            source_id=rnd.id, year=rnd.year,
-            payees=[Payee(payee_type=x.payee_type, payee_name=x.payee_name,
-                          amount_fen=x.amount_fen, cooperative_id=x.cooperative_id,
-                          town_id=towns[x.village_id], member_id=x.member_id,
-                          bank_name=x.bank_name, bank_account_enc=x.bank_account_enc,
-                          bank_account_masked=x.bank_account_masked)
-                    for x in lines])
-    except Exception:
-        session.rollback()
-        raise
-    session.execute(update(RewardRound).where(RewardRound.id == rnd.id)
-                    .values(payout_batch_id=batch.id))
+    before = _decide(session, actor, rnd, RoundStatus.APPROVED)
+    reserve(session, rnd.program_id, rnd.total_fen)
+    lines = round_lines(session, rnd)
+    towns = dict(session.execute(select(Village.id, Village.town_id).where(
+        Village.id.in_({x.village_id for x in lines}))).all())
+    batch = create_batch(
+        session, actor, county_id=rnd.county_id, cooperative_id=None, source="reward",
+        source_id=rnd.id, year=rnd.year,
+        payees=[Payee(payee_type=x.payee_type, payee_name=x.payee_name,
+                      amount_fen=x.amount_fen, cooperative_id=x.cooperative_id,
+                      town_id=towns[x.village_id], member_id=x.member_id,
+                      bank_name=x.bank_name, bank_account_enc=x.bank_account_enc,
+                      bank_account_masked=x.bank_account_masked)
+                for x in lines])
+    rnd.payout_batch_id = batch.id
     audit.record(session, actor, "reward_round.approve", "reward_round", rnd.id, before=before,
-                 after={"status": "approved", "total_fen": rnd.total_fen,
+                 after={"status": RoundStatus.APPROVED, "total_fen": rnd.total_fen,
                         "program_id": rnd.program_id, "payout_batch_id": batch.id})
-    session.commit()
-    session.refresh(rnd)
     return rnd
 
 
-def close_round(session: Session, actor, rnd: RewardRound, to_status: str,
+def close_round(session: Session, actor, rnd: RewardRound, to_status: RoundStatus,
                 reason: str) -> RewardRound:
     """Reject or cancel a draft round; the year is then free for a new round."""
     action = {"rejected": "reward_round.reject", "cancelled": "reward_round.cancel"}[to_status]
     before = _decide(session, actor, rnd, to_status, reason=reason)
     audit.record(session, actor, action, "reward_round", rnd.id, before=before,
                  after={"status": to_status, "reason": reason})
-    session.commit()
-    session.refresh(rnd)
     return rnd
 
 

@@ -13,7 +13,6 @@ from auth.policy import (COOP_READ, COOP_WRITE, COUNTY, COUNTY_FINANCE, COUNTY_M
                          current_user, has_grant, scoped)
 from coop.api import Blueprint
 from coop.county import evaluations, programs, rewards, subsidies
-from coop.county.guards import check_year
 from coop.county.income import income_breakdown, set_entered_income
 from coop.county.models import Program, RewardRound, SubsidyApplication
 from coop.county.schemas import (CollectiveIncomeIn, CollectiveIncomeOut, CountyReasonIn,
@@ -30,6 +29,7 @@ from coop.idempotency import idempotent
 from coop.pagination import PageArgs, page_schema, paginate
 from coop.places.models import County, Village
 from coop.registry.models import Cooperative
+from coop.validators import check_year
 
 blp = Blueprint("county", __name__, url_prefix="/api/v1", description="县级考核、奖励与补助")
 

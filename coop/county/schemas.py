@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from auth.models import DEPARTMENTS
-from coop.county.guards import MAX_YEAR, MIN_YEAR
+from coop.validators import MAX_YEAR, MIN_YEAR
 from coop.county.models import APPLICATION_STATES, GRADES
 from coop.dbtypes import MAX_ID
 from coop.fields import Fen, Id, Rate

@@ -14,32 +14,24 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from coop import audit
+import coop.audit as audit
+import coop.clock as clock
+from coop.county.models import ApplicationStatus as Status
 from coop.county.models import SubsidyApplication
 from coop.county.programs import (FOUR_EYES_REQUIRED, mark_disbursed, program_of_county,
                                   reserve)
 from coop.dbtypes import utcnow
-from coop.errors import Conflict, Forbidden, ValidationFailed
-from coop.payouts.models import PayoutLine
+from coop.errors import Forbidden, ValidationFailed
+from coop.payouts.models import BatchStatus, LineStatus, PayoutLine
 from coop.payouts.services import Payee, create_batch
 from coop.registry.models import Cooperative
+from coop.transaction import transition
+
+CONFLICT = "申请当前状态不允许此操作"
 
 
 def _snapshot(app: SubsidyApplication) -> dict:
     return {"status": app.status, "amount_fen": app.amount_fen, "program_id": app.program_id}
-
-
-def _transition(session: Session, app: SubsidyApplication, from_status: str,
-                **values) -> None:
-    """Move `app` out of `from_status`, or 409 if another request moved it first."""
-    result = session.execute(
-        update(SubsidyApplication)
-        .where(SubsidyApplication.id == app.id, SubsidyApplication.status == from_status)
-        .values(updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        session.rollback()
-        raise Conflict("申请当前状态不允许此操作")
 
 
 def submit_application(session: Session, actor, coop: Cooperative, program_id: int,
@@ -48,12 +40,11 @@ def submit_application(session: Session, actor, coop: Cooperative, program_id: i
     program = program_of_county(session, program_id, coop.county_id)
     app = SubsidyApplication(county_id=coop.county_id, cooperative_id=coop.id,
                              program_id=program.id, amount_fen=amount_fen, purpose=purpose,
-                             status="submitted", created_by=actor.id)
+                             status=Status.SUBMITTED, created_by=actor.id)
     session.add(app)
     session.flush()
     audit.record(session, actor, "subsidy_application.submit", "subsidy_application", app.id,
                  after={**_snapshot(app), "purpose": purpose, "cooperative_id": coop.id})
-    session.commit()
     return app
 
 
@@ -62,17 +53,11 @@ def approve_application(session: Session, actor, app: SubsidyApplication) -> Sub
     before = _snapshot(app)
     # The state guard first: it locks the application row, then the program row is
     # locked by the reservation — the same order in every transaction, so no deadlock.
-    _transition(session, app, "submitted", status="approved", approved_by=actor.id,
-                approved_at=utcnow())
-    try:
-        reserve(session, app.program_id, app.amount_fen)
-    except Exception:
-        session.rollback()
-        raise
+    transition(session, app, Status.SUBMITTED, CONFLICT, status=Status.APPROVED,
+               approved_by=actor.id, approved_at=utcnow())
+    reserve(session, app.program_id, app.amount_fen)
     audit.record(session, actor, "subsidy_application.approve", "subsidy_application", app.id,
-                 before=before, after={**before, "status": "approved"})
-    session.commit()
-    session.refresh(app)
+                 before=before, after={**before, "status": Status.APPROVED})
     return app
 
 
@@ -80,12 +65,10 @@ def reject_application(session: Session, actor, app: SubsidyApplication,
                        reason: str) -> SubsidyApplication:
     """Refuse a submitted application, with the reason the cooperative will see."""
     before = _snapshot(app)
-    _transition(session, app, "submitted", status="rejected", rejected_by=actor.id,
-                reject_reason=reason)
+    transition(session, app, Status.SUBMITTED, CONFLICT, status=Status.REJECTED,
+               rejected_by=actor.id, reject_reason=reason)
     audit.record(session, actor, "subsidy_application.reject", "subsidy_application", app.id,
-                 before=before, after={**before, "status": "rejected", "reason": reason})
-    session.commit()
-    session.refresh(app)
+                 before=before, after={**before, "status": Status.REJECTED, "reason": reason})
     return app
 
 
@@ -96,38 +79,31 @@ def disburse_application(session: Session, actor, app: SubsidyApplication, paid_
     Four eyes: the disburser must not be the approver (403 FOUR_EYES_REQUIRED). The
     payout batch line is written as already paid, with the bank's reference.
     """
-    if paid_on > date.today():
+    if paid_on > clock.today():
         raise ValidationFailed("拨付日期不能晚于今天", errors={"paid_on": ["in the future"]})
     if app.approved_by == actor.id:
         raise Forbidden("批准人不能同时办理拨付，须由另一名财政人员办理",
                         code=FOUR_EYES_REQUIRED)
     before = _snapshot(app)
-    _transition(session, app, "approved", status="disbursed", disbursed_by=actor.id,
-                paid_on=paid_on, bank_ref=bank_ref)
+    transition(session, app, Status.APPROVED, CONFLICT, status=Status.DISBURSED,
+               disbursed_by=actor.id, paid_on=paid_on, bank_ref=bank_ref)
     coop = session.get(Cooperative, app.cooperative_id)
-    try:
-        mark_disbursed(session, app.program_id, app.amount_fen)
-        batch = create_batch(session, actor, county_id=app.county_id, cooperative_id=coop.id,
-                             source="subsidy", source_id=app.id, year=paid_on.year,
-                             payees=[Payee(payee_type="cooperative", payee_name=coop.name,
-                                           amount_fen=app.amount_fen, cooperative_id=coop.id,
-                                           town_id=coop.town_id)])
-    except Exception:
-        session.rollback()
-        raise
+    mark_disbursed(session, app.program_id, app.amount_fen)
+    batch = create_batch(session, actor, county_id=app.county_id, cooperative_id=coop.id,
+                         source="subsidy", source_id=app.id, year=paid_on.year,
+                         payees=[Payee(payee_type="cooperative", payee_name=coop.name,
+                                       amount_fen=app.amount_fen, cooperative_id=coop.id,
+                                       town_id=coop.town_id)])
     # The county has already transferred the money: the line is paid, the batch closed.
     session.execute(update(PayoutLine).where(PayoutLine.batch_id == batch.id)
-                    .values(status="paid", paid_on=paid_on, bank_ref=bank_ref,
+                    .values(status=LineStatus.PAID, paid_on=paid_on, bank_ref=bank_ref,
                             updated_at=utcnow()))
-    batch.status = "closed"
-    session.execute(update(SubsidyApplication).where(SubsidyApplication.id == app.id)
-                    .values(payout_batch_id=batch.id))
+    batch.status = BatchStatus.CLOSED
+    app.payout_batch_id = batch.id
     audit.record(session, actor, "subsidy_application.disburse", "subsidy_application",
                  app.id, before=before,
-                 after={**before, "status": "disbursed", "paid_on": paid_on,
+                 after={**before, "status": Status.DISBURSED, "paid_on": paid_on,
                         "bank_ref": bank_ref, "payout_batch_id": batch.id})
-    session.commit()
-    session.refresh(app)
     return app
 
 

@@ -37,12 +37,10 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from functools import partial
-from itertools import compress, islice
-from operator import add, attrgetter, itemgetter, lt
-from typing import Iterable, NamedTuple, Sequence
+from operator import attrgetter
+from typing import Sequence
 
-from coop.money import Apportionment, apply_rate, apportion, split
+from coop.money import apply_rate, split
 
 STATUTORY = "statutory"
 BY_SHARES = "by_shares"
@@ -80,11 +78,9 @@ class Rules:
     patronage_rate: Decimal | None = None
 
 
-class MemberBasis(NamedTuple):
-    """What one member brings to the year: the basis of their line.
-
-    Tuples, not dataclasses: a county's year-end run builds 75,500 of these and as many
-    lines, and a tuple is built and taken apart in C."""
+@dataclass(slots=True)
+class MemberBasis:
+    """What one member brings to the year: the basis of their line."""
 
     member_id: int
     capital_fen: int = 0            # contribution held on 31 December (出资额)
@@ -94,7 +90,8 @@ class MemberBasis(NamedTuple):
     on_roll: bool = True            # still a member on 31 December
 
 
-class Line(NamedTuple):
+@dataclass(slots=True)
+class Line:
     member_id: int
     capital_fen: int
     trade_fen: int
@@ -104,20 +101,6 @@ class Line(NamedTuple):
     patronage_fen: int
     share_fen: int
     total_fen: int
-
-
-# Line(*values) without a Python-level __new__ per line (what namedtuple's _make does).
-_new_line = partial(tuple.__new__, Line)
-_new_basis = partial(tuple.__new__, MemberBasis)
-
-
-def bases(rows: Iterable[Sequence]) -> list[MemberBasis]:
-    """MemberBasis from plain rows whose first six columns are its fields, in order
-    (a database read); built in C, without a Python call per member."""
-    return list(map(_new_basis, map(_FIRST_SIX, rows)))
-
-
-_FIRST_SIX = itemgetter(slice(0, len(MemberBasis._fields)))
 
 
 @dataclass(frozen=True)
@@ -138,7 +121,8 @@ def distribute(account: YearAccount, rules: Rules, members: Sequence[MemberBasis
     """The year's distribution plan; raises DistributionError with a 422 code."""
     check_rules(rules)
     _check_account(account)
-    ids, capital, trades, reserve_balances, subsidy_balances, on_roll = _checked_members(members)
+    members = _checked_members(members)
+    ids = [m.member_id for m in members]
 
     surplus = account.revenue_fen - account.cost_fen
     loss_covered = min(account.prior_loss_fen, max(surplus, 0))
@@ -151,29 +135,33 @@ def distribute(account: YearAccount, rules: Rules, members: Sequence[MemberBasis
             f"本年度盈余 {surplus} 分，弥补亏损 {loss_covered} 分、提取公积金 {reserve} 分后"
             "没有可分配盈余")
 
-    subsidy_shares = _quantify_subsidy(account.fiscal_subsidy_fen, ids, on_roll)
+    subsidy_shares = _quantify_subsidy(account.fiscal_subsidy_fen, members)
+    trades = [m.trade_fen for m in members]
     if rules.method == STATUTORY:
-        basis = list(map(sum, zip(capital, reserve_balances, subsidy_balances, subsidy_shares)))
+        basis = [m.capital_fen + m.reserve_balance_fen + m.subsidy_balance_fen + s
+                 for m, s in zip(members, subsidy_shares)]
         if sum(trades) == 0:
             raise DistributionError("NO_TRADE_VOLUME",
                                     "本年度没有成员交易量，无法按交易量返还；请先录入交易量")
         rate = MIN_PATRONAGE_RATE if rules.patronage_rate is None else rules.patronage_rate
         patronage_pool = apply_rate(distributable, rate, PATRONAGE_ROUNDING)
     else:
-        basis = list(capital)
+        basis = [m.capital_fen for m in members]
         patronage_pool = 0
     share_pool = distributable - patronage_pool
     if share_pool and sum(basis) == 0:
         raise DistributionError("NO_SHARE_BASIS", "没有成员持有出资或量化份额，无法按股分配")
 
-    by_trade, by_share = apportion(patronage_pool, trades, ids), apportion(share_pool, basis, ids)
-    _keep_totals_within_a_fen(patronage_pool, by_trade, share_pool, by_share, ids)
-    patronage, shares = by_trade.parts, by_share.parts
-    totals = list(map(add, patronage, shares))
+    patronage = split(patronage_pool, trades, ids) if patronage_pool else [0] * len(ids)
+    shares = split(share_pool, basis, ids)
+    _keep_totals_within_a_fen(patronage_pool, trades, patronage, share_pool, basis, shares, ids)
+    totals = [p + s for p, s in zip(patronage, shares)]
     reserve_shares = split(reserve, totals, ids)
 
-    lines = tuple(map(_new_line, zip(ids, capital, trades, basis, subsidy_shares,
-                                     reserve_shares, patronage, shares, totals)))
+    # Positional, column by column (the order of Line's fields): a county run makes
+    # 75,500 of these.
+    lines = tuple(map(Line, ids, [m.capital_fen for m in members], trades, basis,
+                      subsidy_shares, reserve_shares, patronage, shares, totals))
     return Plan(surplus_fen=surplus, loss_covered_fen=loss_covered, reserve_fen=reserve,
                 distributable_fen=distributable, patronage_pool_fen=patronage_pool,
                 share_pool_fen=share_pool, subsidy_fen=account.fiscal_subsidy_fen,
@@ -207,26 +195,8 @@ def _check_account(account: YearAccount) -> None:
             raise DistributionError("VALIDATION_FAILED", f"年度账目 {name} 须为非负整数（分）")
 
 
-def _checked_members(members: Sequence[MemberBasis]) -> list[tuple]:
-    """The members' fields as columns (`_columns`) in id order, refused if an id repeats
-    or an amount is not a non-negative int. The usual basis (ids ascending, plain ints)
-    is checked column by column in C; anything else is walked member by member for the
-    precise message."""
-    columns = _columns(members)
-    if not all(map(lt, columns[0], columns[0][1:])):   # not ascending: sort, find repeats
-        members = sorted(members, key=_member_id)
-        columns = _columns(members)
-        if len(set(columns[0])) != len(members):
-            _refuse_member(members)
-    if not all(set(map(type, column)) <= _PLAIN_INT and min(column, default=0) >= 0
-               for column in columns[1:5]):
-        _refuse_member(sorted(members, key=_member_id))
-    return columns
-
-
-def _refuse_member(ordered: Sequence[MemberBasis]) -> None:
-    """The first member, in id order, whose id repeats or whose amount is not a
-    non-negative int (a bool passes, as the int it is)."""
+def _checked_members(members: Sequence[MemberBasis]) -> list[MemberBasis]:
+    ordered = sorted(members, key=attrgetter("member_id"))
     seen = set()
     for m in ordered:
         if m.member_id in seen:
@@ -236,39 +206,25 @@ def _refuse_member(ordered: Sequence[MemberBasis]) -> None:
             if not isinstance(value, int) or value < 0:
                 raise DistributionError("VALIDATION_FAILED",
                                         f"成员 {m.member_id} 的出资、交易量或份额为负数")
+    return ordered
 
 
-_member_id = attrgetter("member_id")
-_PLAIN_INT = {int}
-
-
-def _columns(members: Sequence[MemberBasis]) -> list[tuple]:
-    """The members' fields as columns: (ids, capital, trades, reserve balances,
-    subsidy balances, on roll)."""
-    if not members:
-        return [()] * len(MemberBasis._fields)
-    return list(zip(*members))
-
-
-def _quantify_subsidy(subsidy_fen: int, ids: Sequence[int], on_roll: Sequence[bool]
-                      ) -> list[int]:
+def _quantify_subsidy(subsidy_fen: int, members: list[MemberBasis]) -> list[int]:
     """Equal shares (平均量化) for the members on the roll; odd fen to the lowest ids."""
     if not subsidy_fen:
-        return [0] * len(ids)
-    if not ids:
-        raise DistributionError("NO_SHARE_BASIS", "没有成员可以量化财政补助")
+        return [0] * len(members)
+    on_roll = [m.on_roll for m in members]
     if not any(on_roll):
-        on_roll = [True] * len(ids)
-    each, odd = divmod(subsidy_fen, sum(on_roll))
-    shares = [each if flag else 0 for flag in on_roll]
-    for i in islice(compress(range(len(ids)), on_roll), odd):   # ids are ascending
-        shares[i] += 1
-    return shares
+        on_roll = [True] * len(members)
+    if not members:
+        raise DistributionError("NO_SHARE_BASIS", "没有成员可以量化财政补助")
+    return split(subsidy_fen, [int(flag) for flag in on_roll], [m.member_id for m in members])
 
 
-def _keep_totals_within_a_fen(pool_a: int, split_a: Apportionment, pool_b: int,
-                              split_b: Apportionment, keys: Sequence[int]) -> None:
-    """Controlled rounding of a two-pool split, in place (on the splits' `parts`).
+def _keep_totals_within_a_fen(pool_a: int, weights_a: list[int], parts_a: list[int],
+                              pool_b: int, weights_b: list[int], parts_b: list[int],
+                              keys: list[int]) -> None:
+    """Controlled rounding of a two-pool split, in place.
 
     Each part is its exact share rounded down or up (largest remainder). A member whose
     two parts were both rounded up although their two fractions add to less than one fen
@@ -279,33 +235,19 @@ def _keep_totals_within_a_fen(pool_a: int, split_a: Apportionment, pool_b: int,
     every part stays a rounding of its exact share; every bad member is fixed in one
     move that breaks no other, so it ends. Ties go by key.
     """
-    total_a, total_b = split_a.total_weight, split_b.total_weight
+    total_a, total_b = sum(weights_a), sum(weights_b)
     if not (pool_a and pool_b and total_a and total_b):
         return
     n, scale = len(keys), total_a * total_b
-    rem = (split_a.remainders, split_b.remainders)
-    # A member's total is (ua + ub) − (ra/total_a + rb/total_b) fen off, ua/ub = 1 where
-    # the part was rounded up, ra/rb its remainder. Only a member rounded the same way
-    # in both pools can be a fen or more off; the usual plan has none, and this check
-    # (about half the members, no lists built) is all it costs.
-    raised_a, raised_b = set(split_a.raised), set(split_b.raised)
-    for i in range(n):
-        rounded_up = i in raised_a
-        if rounded_up != (i in raised_b):
-            continue
-        fractions = rem[0][i] * total_b + rem[1][i] * total_a   # (ra/ta + rb/tb) × scale
-        if (fractions <= scale) if rounded_up else (fractions >= scale):
-            break
-    else:
-        return
-    up = ([0] * n, [0] * n)
-    for pool, raised in ((0, raised_a), (1, raised_b)):
-        for i in raised:
-            up[pool][i] = 1
-    parts = (split_a.parts, split_b.parts)
+    rem = ([pool_a * w % total_a for w in weights_a], [pool_b * w % total_b for w in weights_b])
+    up = ([p - pool_a * w // total_a for p, w in zip(parts_a, weights_a)],
+          [p - pool_b * w // total_b for p, w in zip(parts_b, weights_b)])
+    parts = (parts_a, parts_b)
     # gap = (rounded total − exact total) × scale; |gap| < scale means within one fen.
     gap = [(ua + ub) * scale - ra * total_b - rb * total_a
            for ua, ub, ra, rb in zip(up[0], up[1], rem[0], rem[1])]
+    if -scale < min(gap) and max(gap) < scale:
+        return                          # the usual case: every total already within a fen
     over = [i for i in range(n) if gap[i] >= scale]
     under = [i for i in range(n) if gap[i] <= -scale]
     below = [(gap[i], keys[i], i) for i in range(n) if gap[i] < 0]    # may take a fen

@@ -15,9 +15,9 @@ from flask import Blueprint, render_template
 from sqlalchemy import select
 
 from auth.policy import public
+import coop.clock as clock
 from coop.crypto import mask_name
 from coop.distribution.models import DistributionLine, DistributionPlan
-from coop.distribution.services import CHINA
 from coop.extensions import db
 from coop.money import format_yuan
 from coop.places.models import Village
@@ -40,10 +40,6 @@ HEADERS = {
 
 def _yuan(fen: int) -> str:
     return format_yuan(fen, thousands=True)
-
-
-def _local(moment) -> str:
-    return moment.astimezone(CHINA).strftime("%Y年%m月%d日 %H:%M")
 
 
 @bp.route("/public/disclosures/<token>")
@@ -83,7 +79,7 @@ def notice(token: str):
         status=STATUS_LABEL[plan.status], reserve_rate=_percent(plan.reserve_rate),
         patronage_rate=_percent(plan.patronage_rate) if plan.patronage_rate is not None else None,
         figures=[(label, _yuan(fen)) for label, fen in figures],
-        starts=_local(plan.notice_starts_at), ends=_local(plan.notice_ends_at),
+        starts=clock.format_moment(plan.notice_starts_at), ends=clock.format_moment(plan.notice_ends_at),
         assembly_held_on=plan.assembly_held_on, votes_for=plan.votes_for,
         votes_total=(plan.basic_votes_total or 0) + (plan.extra_votes_total or 0),
         show_convert=any(line["convert"] for line in lines),

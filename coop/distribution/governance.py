@@ -22,49 +22,40 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from coop import audit
+import coop.audit as audit
+import coop.clock as clock
 from coop.distribution.models import DistributionLine, DistributionPlan
-from coop.distribution.services import china_today, current_digest, get_account
+from coop.distribution.models import PlanStatus as Status
+from coop.distribution.services import current_digest, get_account
 from coop.dbtypes import utcnow
 from coop.errors import Conflict, RuleViolation, ValidationFailed
 from coop.registry.models import Cooperative
 from coop.shares.services import convert_surplus
+from coop.transaction import transition
 
-CANCELLABLE = ("draft", "submitted", "assembly_approved", "publicized")
+CANCELLABLE = (Status.DRAFT, Status.SUBMITTED, Status.ASSEMBLY_APPROVED, Status.PUBLICIZED)
 MAX_EXTRA_VOTE_SHARE = 5   # extra votes ≤ basic votes / 5, i.e. 20% (Art. 22)
 
 
 def _advance(session: Session, actor, plan: DistributionPlan, expected: tuple[str, ...],
              action: str, **values) -> None:
     """Move `plan` from one of `expected` to `values['status']`, or 409 if another request
-    moved it first. Audits and flushes; the caller commits."""
+    moved it first. Audits it."""
     if plan.status not in expected:
         raise Conflict(f"方案当前状态为 {plan.status}，不能执行此操作")
     before = plan.status
-    changed = session.execute(
-        update(DistributionPlan)
-        .where(DistributionPlan.id == plan.id, DistributionPlan.status.in_(expected))
-        .values(**values).execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        session.rollback()
-        raise Conflict("方案状态已被其他操作改变，请刷新后重试")
+    transition(session, plan, expected, "方案状态已被其他操作改变，请刷新后重试", **values)
     audit.record(session, actor, f"distribution_plan.{action}", "distribution_plan", plan.id,
                  before={"status": before},
                  after={k: v for k, v in values.items() if k != "live_year"})
 
 
-def _done(session: Session, plan: DistributionPlan) -> DistributionPlan:
-    session.commit()
-    session.refresh(plan)
-    return plan
-
-
 def submit(session: Session, actor, plan: DistributionPlan) -> DistributionPlan:
     """提交: the board puts the draft to the members (Art. 40: made available before the
     assembly)."""
-    _advance(session, actor, plan, ("draft",), "submit", status="submitted",
+    _advance(session, actor, plan, (Status.DRAFT,), "submit", status=Status.SUBMITTED,
              submitted_at=utcnow())
-    return _done(session, plan)
+    return plan
 
 
 def record_assembly(session: Session, actor, plan: DistributionPlan, tally: dict,
@@ -84,7 +75,7 @@ def record_assembly(session: Session, actor, plan: DistributionPlan, tally: dict
         raise ValidationFailed("赞成、反对、弃权票之和超过了表决权总数",
                                errors={"votes_for": ["票数之和不能超过 基本+附加 表决权"]})
     held_on = tally["held_on"]
-    if held_on > china_today() or held_on.year < plan.year:
+    if held_on > clock.today() or held_on.year < plan.year:
         raise ValidationFailed("成员大会日期须在分配年度之后、且不晚于今天",
                                errors={"held_on": [f"{plan.year}-01-01 至今天"]})
     adopted = tally["votes_for"] * 2 > basic + extra
@@ -93,12 +84,12 @@ def record_assembly(session: Session, actor, plan: DistributionPlan, tally: dict
                   votes_for=tally["votes_for"], votes_against=tally["votes_against"],
                   abstentions=tally["abstentions"])
     if adopted:
-        values.update(status="assembly_approved",
+        values.update(status=Status.ASSEMBLY_APPROVED,
                       converted_fen=sum(planned.values()))
     else:
-        values.update(status="rejected", live_year=None, decided_at=utcnow(),
+        values.update(status=Status.REJECTED, live_year=None, decided_at=utcnow(),
                       decided_by=getattr(actor, "id", None))
-    _advance(session, actor, plan, ("submitted",), "record_assembly", **values)
+    _advance(session, actor, plan, (Status.SUBMITTED,), "record_assembly", **values)
     for member_id, amount in planned.items() if adopted else ():
         session.execute(update(DistributionLine)
                         .where(DistributionLine.plan_id == plan.id,
@@ -107,7 +98,7 @@ def record_assembly(session: Session, actor, plan: DistributionPlan, tally: dict
     if adopted and planned:
         audit.record(session, actor, "distribution_plan.conversions", "distribution_plan",
                      plan.id, after={"conversions": {str(m): a for m, a in planned.items()}})
-    return _done(session, plan)
+    return plan
 
 
 def _checked_conversions(session: Session, plan: DistributionPlan,
@@ -142,10 +133,11 @@ def publish(session: Session, actor, plan: DistributionPlan, notice_days: int,
         raise ValidationFailed(f"公示期不得少于 {min_days} 天",
                                errors={"notice_days": [f"至少 {min_days} 天"]})
     now = utcnow()
-    _advance(session, actor, plan, ("assembly_approved",), "publish", status="publicized",
+    _advance(session, actor, plan, (Status.ASSEMBLY_APPROVED,), "publish",
+             status=Status.PUBLICIZED,
              public_token=secrets.token_urlsafe(24), notice_days=notice_days,
              notice_starts_at=now, notice_ends_at=now + timedelta(days=notice_days))
-    return _done(session, plan)
+    return plan
 
 
 def approve(session: Session, actor, plan: DistributionPlan) -> DistributionPlan:
@@ -155,25 +147,24 @@ def approve(session: Session, actor, plan: DistributionPlan) -> DistributionPlan
     409 NOTICE_PERIOD_NOT_OVER during the notice; 409 STATE_CONFLICT if the accounts,
     trades or capital behind the plan changed since it was computed (cancel, recompute).
     """
-    if plan.status == "publicized" and utcnow() < plan.notice_ends_at:
+    if plan.status == Status.PUBLICIZED and utcnow() < plan.notice_ends_at:
         raise Conflict(f"公示期至 {plan.notice_ends_at.isoformat()} 结束，之后才能批准",
                        code="NOTICE_PERIOD_NOT_OVER")
-    _advance(session, actor, plan, ("publicized",), "approve", status="approved",
+    _advance(session, actor, plan, (Status.PUBLICIZED,), "approve", status=Status.APPROVED,
              decided_at=utcnow(), decided_by=getattr(actor, "id", None))
     coop = session.get(Cooperative, plan.cooperative_id)
     # Same row lock as an edit of the accounts or trades: neither can slip in between.
     account = get_account(session, plan.cooperative_id, plan.year, lock=True)
     if current_digest(session, coop, plan.year, account) != plan.basis_digest:
-        session.rollback()
         raise Conflict("方案生成后年度账目、交易或股金已变更，请撤销后重新生成方案")
     if plan.converted_fen:
         _write_conversions(session, actor, coop, plan)
-    return _done(session, plan)
+    return plan
 
 
 def _write_conversions(session: Session, actor, coop: Cooperative,
                        plan: DistributionPlan) -> None:
-    effective_on = china_today()
+    effective_on = clock.today()
     for member_id, amount in session.execute(
             select(DistributionLine.member_id, DistributionLine.convert_fen)
             .where(DistributionLine.plan_id == plan.id, DistributionLine.convert_fen > 0)
@@ -183,6 +174,6 @@ def _write_conversions(session: Session, actor, coop: Cooperative,
 
 def cancel(session: Session, actor, plan: DistributionPlan) -> DistributionPlan:
     """撤销: withdraw a plan that is not yet approved; the year is free for a new plan."""
-    _advance(session, actor, plan, CANCELLABLE, "cancel", status="cancelled", live_year=None,
+    _advance(session, actor, plan, CANCELLABLE, "cancel", status=Status.CANCELLED, live_year=None,
              decided_at=utcnow(), decided_by=getattr(actor, "id", None))
-    return _done(session, plan)
+    return plan

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Boolean, Date, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -14,15 +15,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 from coop.dbtypes import UTCDateTime, created_at, fk, intpk, money, utcnow
 from coop.extensions import db
 
-__all__ = ["AnnualAccount", "Trade", "DistributionPlan", "DistributionLine", "PLAN_STATES",
+__all__ = ["PlanStatus", "AnnualAccount", "Trade", "DistributionPlan", "DistributionLine", "PLAN_STATES",
            "LIVE_STATES", "DONE_STATES"]
 
-PLAN_STATES = ("draft", "submitted", "assembly_approved", "publicized", "approved", "paid",
-               "rejected", "cancelled")
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ASSEMBLY_APPROVED = "assembly_approved"
+    PUBLICIZED = "publicized"
+    APPROVED = "approved"
+    PAID = "paid"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+PLAN_STATES = tuple(PlanStatus)
 # A cooperative has at most one live plan per year; rejected/cancelled ones step aside.
 LIVE_STATES = PLAN_STATES[:6]
 # Approved money: the year's accounts and trades are locked, figures reach member accounts.
-DONE_STATES = ("approved", "paid")
+DONE_STATES = (PlanStatus.APPROVED, PlanStatus.PAID)
 
 
 class AnnualAccount(db.Model):

@@ -8,32 +8,32 @@ village collective income (the county's reward basis), against its payout line.
 """
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Callable
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coop import audit
-from coop.county.income import add_distribution_income
-from coop.distribution.models import DistributionLine, DistributionPlan
+import coop.audit as audit
+from coop.distribution.models import DistributionLine, DistributionPlan, PlanStatus
 from coop.dbtypes import utcnow
 from coop.errors import Conflict
 from coop.payouts.models import PayoutBatch, PayoutLine
 from coop.payouts.services import Payee, create_batch
-from coop.places.models import Village
 from coop.registry.models import Cooperative, Member
+from coop.transaction import transition
+
+# What the collective member's dividend means to a higher layer (the county records it
+# as village collective income): hook(session, actor, village_id, year, amount_fen,
+# payout_line_id), registered by that layer at app creation.
+ON_COLLECTIVE_PAID: dict[str, Callable] = {}
 
 
 def pay_plan(session: Session, actor, plan: DistributionPlan) -> PayoutBatch:
-    """Create the plan's payout batch (发放批次) and mark the plan paid; commits."""
-    if plan.status != "approved":
+    """Create the plan's payout batch (发放批次) and mark the plan paid."""
+    if plan.status != PlanStatus.APPROVED:
         raise Conflict("只有已批准的方案才能生成发放批次")
-    changed = session.execute(
-        update(DistributionPlan)
-        .where(DistributionPlan.id == plan.id, DistributionPlan.status == "approved")
-        .values(status="paid", paid_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        session.rollback()
-        raise Conflict("该方案已生成发放批次")
+    transition(session, plan, PlanStatus.APPROVED, "该方案已生成发放批次",
+               status=PlanStatus.PAID, paid_at=utcnow())
     coop = session.get(Cooperative, plan.cooperative_id)
     rows = session.execute(
         select(DistributionLine.member_id, DistributionLine.total_fen,
@@ -50,17 +50,15 @@ def pay_plan(session: Session, actor, plan: DistributionPlan) -> PayoutBatch:
     batch = create_batch(session, actor, county_id=plan.county_id, cooperative_id=coop.id,
                          source="distribution", source_id=plan.id, year=plan.year,
                          payees=payees)
-    session.flush()
     audit.record(session, actor, "distribution_plan.pay", "distribution_plan", plan.id,
-                 before={"status": "approved"},
-                 after={"status": "paid", "payout_batch_id": batch.id})
+                 before={"status": PlanStatus.APPROVED},
+                 after={"status": PlanStatus.PAID, "payout_batch_id": batch.id})
     collective_totals = {r.member_id: r.total_fen for r in rows if r.is_collective}
-    if collective_totals:
-        village = session.get(Village, coop.village_id)
+    if collective_totals and ON_COLLECTIVE_PAID:
         for line_id, member_id in session.execute(
                 select(PayoutLine.id, PayoutLine.member_id)
                 .where(PayoutLine.batch_id == batch.id, PayoutLine.is_collective)).all():
-            add_distribution_income(session, actor, village, plan.year,
-                                    collective_totals[member_id], line_id)
-    session.commit()
+            for hook in ON_COLLECTIVE_PAID.values():
+                hook(session, actor, coop.village_id, plan.year,
+                     collective_totals[member_id], line_id)
     return batch

@@ -6,12 +6,13 @@ from flask.views import MethodView
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from auth.policy import COOP_READ, COOP_WRITE, access, current_user
+from auth.policy import COOP_READ, COOP_WRITE, MEMBER_READ, access, current_user
 from coop.api import Blueprint
-from coop.county.guards import check_year
+import coop.clock as clock
 from coop.distribution import governance, services, trades
+from coop.distribution.account import member_account
 from coop.distribution.disclosure import PUBLIC_STATES
-from coop.distribution.disclosure import bp as disclosure_bp
+from coop.distribution.payout import pay_plan
 from coop.distribution.models import DistributionLine, DistributionPlan, Trade
 from coop.distribution.schemas import (AnnualAccountIn, AnnualAccountOut, AssemblyIn,
                                        DistributionLineOut, DistributionPlanIn,
@@ -22,11 +23,13 @@ from coop.extensions import db
 from coop.fields import NoBodyIn
 from coop.idempotency import idempotent
 from coop.pagination import PageArgs, page_schema, paginate
-from coop.payouts.services import batch_for
+from coop.payouts.schemas import PayoutBatchOut
+from coop.payouts.services import batch_for, with_totals
 from coop.registry.models import Cooperative, Member
+from coop.shares.schemas import MemberAccountArgs, MemberAccountOut
+from coop.validators import check_year
 
 blp = Blueprint("distribution", __name__, url_prefix="/api/v1", description="年度盈余分配")
-web = [disclosure_bp]
 
 
 # ---- annual accounts and trades -------------------------------------------------------
@@ -234,3 +237,24 @@ class Cancel(MethodView):
     def post(self, _, plan):
         """Withdraw a plan that is not approved yet."""
         return _plan_out(governance.cancel(db.session, current_user(), plan))
+
+
+@blp.route("/distributions/<int:plan_id>/payout-batch")
+class PlanPayoutBatch(MethodView):
+    @access(COOP_WRITE, DistributionPlan, "plan_id")
+    @idempotent
+    @blp.arguments(NoBodyIn, required=False)
+    @blp.response(201, PayoutBatchOut)
+    def post(self, _, plan):
+        """The approved plan's payout batch (one per plan); the plan becomes `paid`."""
+        return with_totals(db.session, pay_plan(db.session, current_user(), plan))
+
+
+@blp.route("/members/<int:member_id>/account", methods=["GET"])
+@access(MEMBER_READ, Member, "member_id")
+@blp.arguments(MemberAccountArgs, location="query")
+@blp.response(200, MemberAccountOut)
+def account(args, member):
+    """The member account (成员账户, Art. 43): contribution by kind, reserve-fund share,
+    transaction volume, quantified subsidy share, distributions received."""
+    return member_account(db.session, member, args.get("year"), clock.today())

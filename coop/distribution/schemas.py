@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from coop.county.guards import MAX_YEAR, MIN_YEAR
+from coop.validators import MAX_YEAR, MIN_YEAR
 from coop.dbtypes import MAX_ID
 from coop.fields import Rate
 from coop.money import MAX_FEN

@@ -19,9 +19,11 @@ from datetime import date, datetime
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from coop import audit, crypto
+import coop.clock as clock
+import coop.audit as audit
+import coop.crypto as crypto
 from coop.distribution.models import Trade
-from coop.distribution.services import china_today, lock_open_year
+from coop.distribution.services import lock_open_year
 from coop.errors import TooLarge, ValidationFailed
 from coop.money import MAX_FEN, MoneyError, parse_yuan
 from coop.registry.models import Cooperative, Member
@@ -69,7 +71,7 @@ def import_trades(session: Session, actor, coop: Cooperative, year: int,
         raise TooLarge(f"一次最多导入 {MAX_ROWS} 行交易")
     member_ids = set(session.execute(select(Member.id).where(
         Member.cooperative_id == coop.id)).scalars())
-    errors, today = RowErrors(), china_today()
+    errors, today = RowErrors(), clock.today()
     added: dict[int, int] = defaultdict(int)
     for label, row in rows:
         if row["member_id"] not in member_ids:
@@ -92,7 +94,6 @@ def import_trades(session: Session, actor, coop: Cooperative, year: int,
     audit.record(session, actor, "trades.import", "cooperative", coop.id,
                  after={"year": year, "rows": len(values),
                         "amount_fen": sum(v["amount_fen"] for v in values)})
-    session.commit()
     return values
 
 

@@ -15,7 +15,8 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coop import audit, crypto
+import coop.audit as audit
+import coop.crypto as crypto
 from coop.money import format_yuan
 from coop.payouts.models import PayoutBatch, PayoutLine
 
@@ -50,5 +51,4 @@ def bank_file(session: Session, actor, batch: PayoutBatch) -> bytes:
                          format_yuan(line.amount_fen), reference(batch, line.id)))
     audit.record(session, actor, "payout_batch.bank_file", "payout_batch", batch.id,
                  after={"lines": len(lines), "total_fen": sum(x.amount_fen for x in lines)})
-    session.commit()
     return out.getvalue().encode("utf-8-sig")

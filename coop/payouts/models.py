@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from enum import StrEnum
+
 from sqlalchemy import BigInteger, Boolean, Date, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -16,8 +18,20 @@ from coop.dbtypes import UTCDateTime, created_at, fk, intpk
 from coop.extensions import db
 
 SOURCES = ("distribution", "reward", "subsidy")
-BATCH_STATES = ("open", "closed")
-LINE_STATES = ("pending", "paid", "failed", "reversed")
+class BatchStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class LineStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    REVERSED = "reversed"   # a reversing line (冲正), negative amount
+
+
+BATCH_STATES = tuple(BatchStatus)
+LINE_STATES = tuple(LineStatus)
 PAYEE_TYPES = ("member", "cooperative", "secretary", "manager")
 
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 from flask import Response, request
 from flask.views import MethodView
 from marshmallow import ValidationError
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
 from auth.policy import (COOP_READ, COOP_WRITE, COUNTY_MONEY, MEMBER_READ, access, caller,
                          current_user, has_grant, in_scope, scoped)
+import coop.clock as clock
 from coop.api import Blueprint
-from coop.distribution.models import DistributionPlan
-from coop.distribution.payout import pay_plan
-from coop.distribution.services import china_today
 from coop.errors import DomainError, Forbidden, NotFound, TooLarge, ValidationFailed
 from coop.extensions import db
 from coop.fields import NoBodyIn
@@ -21,6 +19,7 @@ from coop.payouts import bankfile, settlement
 from coop.payouts.models import PayoutBatch, PayoutLine
 from coop.payouts.schemas import (MAX_RESULTS, PayoutBatchOut, PayoutLineListArgs,
                                   PayoutLineOut, PayoutResultIn, PayoutReverseIn)
+from coop.payouts.services import with_totals
 
 blp = Blueprint("payouts", __name__, url_prefix="/api/v1", description="发放批次")
 
@@ -40,35 +39,12 @@ def _require_payer(batch: PayoutBatch) -> None:
         raise Forbidden()
 
 
-def _batch_out(batch: PayoutBatch) -> PayoutBatch:
-    """Adds the money by line state: pending, paid, failed, and reversed (as positive)."""
-    sums = dict(db.session.execute(
-        select(PayoutLine.status, func.sum(case((PayoutLine.amount_fen < 0,
-                                                 -PayoutLine.amount_fen),
-                                                else_=PayoutLine.amount_fen)))
-        .where(PayoutLine.batch_id == batch.id).group_by(PayoutLine.status)).all())
-    for status in ("pending", "paid", "failed", "reversed"):
-        setattr(batch, f"{status}_fen", int(sums.get(status) or 0))
-    return batch
-
-
-@blp.route("/distributions/<int:plan_id>/payout-batch")
-class PlanPayoutBatch(MethodView):
-    @access(COOP_WRITE, DistributionPlan, "plan_id")
-    @idempotent
-    @blp.arguments(NoBodyIn, required=False)
-    @blp.response(201, PayoutBatchOut)
-    def post(self, _, plan):
-        """The approved plan's payout batch (one per plan); the plan becomes `paid`."""
-        return _batch_out(pay_plan(db.session, current_user(), plan))
-
-
 @blp.route("/payout-batches/<int:batch_id>")
 class Batch(MethodView):
     @access(COOP_READ, PayoutBatch, "batch_id")
     @blp.response(200, PayoutBatchOut)
     def get(self, batch):
-        return _batch_out(batch)
+        return with_totals(db.session, batch)
 
 
 @blp.route("/payout-batches/<int:batch_id>/lines")
@@ -114,8 +90,9 @@ class BatchResults(MethodView):
         """Bank results [{line_id, status: paid|failed, bank_ref, paid_on}], all or none."""
         _require_payer(batch)
         results = _results_body()
-        return _batch_out(settlement.record_results(db.session, current_user(), batch,
-                                                    results, china_today()))
+        batch = settlement.record_results(db.session, current_user(), batch, results,
+                                          clock.today())
+        return with_totals(db.session, batch)
 
 
 @blp.route("/payout-batches/<int:batch_id>/reissue")
@@ -127,7 +104,7 @@ class BatchReissue(MethodView):
     def post(self, _, batch):
         """A follow-up batch paying the failed (or reversed) lines again."""
         _require_payer(batch)
-        return _batch_out(settlement.reissue(db.session, current_user(), batch))
+        return with_totals(db.session, settlement.reissue(db.session, current_user(), batch))
 
 
 @blp.route("/payout-batches/<int:batch_id>/bank-file")
@@ -153,4 +130,4 @@ class LineReverse(MethodView):
         """A reversing line for a paid line (negative amount, `reverses_id`)."""
         _require_payer(db.session.get(PayoutBatch, line.batch_id))
         return settlement.reverse_line(db.session, current_user(), line, data["reason"],
-                                       china_today())
+                                       clock.today())

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, func, insert, select
 from sqlalchemy.orm import Session
 
-from coop import audit
+import coop.audit as audit
 from coop.errors import Conflict
-from coop.payouts.models import PayoutBatch, PayoutLine
+from coop.payouts.models import LineStatus, PayoutBatch, PayoutLine
+from coop.transaction import flush_or_conflict
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,7 @@ def create_batch(session: Session, actor, *, county_id: int, cooperative_id: int
                         line_count=len(payees), total_fen=sum(p.amount_fen for p in payees),
                         created_by=getattr(actor, "id", None))
     session.add(batch)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        raise Conflict("该对象已生成发放批次") from exc
+    flush_or_conflict(session, Conflict("该对象已生成发放批次"))
     if payees:
         # One bulk INSERT of plain rows, no ORM objects: a plan's batch has 5,000 lines,
         # and nothing here reads them back as objects (callers select what they need).
@@ -69,3 +65,16 @@ def batch_for(session: Session, source: str, source_id: int) -> PayoutBatch | No
     return session.execute(select(PayoutBatch).where(
         PayoutBatch.source == source, PayoutBatch.source_id == source_id,
         PayoutBatch.sequence == 0)).scalar_one_or_none()
+
+
+def with_totals(session: Session, batch: PayoutBatch) -> PayoutBatch:
+    """The batch with the money by line state: pending, paid, failed, and reversed (as
+    positive), as `<state>_fen` attributes for its response."""
+    sums = dict(session.execute(
+        select(PayoutLine.status, func.sum(case((PayoutLine.amount_fen < 0,
+                                                 -PayoutLine.amount_fen),
+                                                else_=PayoutLine.amount_fen)))
+        .where(PayoutLine.batch_id == batch.id).group_by(PayoutLine.status)).all())
+    for status in LineStatus:
+        setattr(batch, f"{status}_fen", int(sums.get(status) or 0))
+    return batch

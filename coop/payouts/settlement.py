@@ -11,17 +11,24 @@ happen at most once.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from sqlalchemy import bindparam, exists, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from coop import audit
+import coop.audit as audit
 from coop.dbtypes import utcnow
 from coop.errors import Conflict, RuleViolation, ValidationFailed
 from coop.payouts.models import PayoutBatch, PayoutLine
 from coop.payouts.services import Payee, create_batch
 from coop.registry.models import Member
+from coop.transaction import flush_or_conflict
 
+
+# What paid money means to the layer that made the batch (a reward round's program
+# moves it from committed to disbursed): hook(session, source_id, paid_fen), by source,
+# registered by that layer at app creation.
+ON_PAID: dict[str, Callable[[Session, int, int], None]] = {}
 
 _LINES = PayoutLine.__table__
 _RESULT_UPDATE = (update(_LINES)
@@ -57,14 +64,10 @@ def record_results(session: Session, actor, batch: PayoutBatch, results: list[di
         paid=r.get("paid_on") if r["status"] == "paid" else None, why=r.get("reason"))
         for r in todo]).rowcount if todo else 0
     if changed != len(todo):
-        session.rollback()
         raise Conflict("发放结果正被同时录入，请刷新后重试")
     paid_fen = sum(lines[r["line_id"]].amount_fen for r in todo if r["status"] == "paid")
-    if paid_fen and batch.source == "reward":
-        # A reward round reserved its total in a budgeted program; paid money moves from
-        # committed to disbursed there (failed lines stay committed until re-issued).
-        from coop.county.rewards import settle_paid
-        settle_paid(session, batch.source_id, paid_fen)
+    if paid_fen and batch.source in ON_PAID:
+        ON_PAID[batch.source](session, batch.source_id, paid_fen)
     pending = session.execute(select(func.count()).where(
         PayoutLine.batch_id == batch.id, PayoutLine.status == "pending")).scalar_one()
     if not pending:
@@ -73,7 +76,7 @@ def record_results(session: Session, actor, batch: PayoutBatch, results: list[di
     audit.record(session, actor, "payout_batch.results", "payout_batch", batch.id,
                  after={"paid": [r["line_id"] for r in todo if r["status"] == "paid"],
                         "failed": [r["line_id"] for r in todo if r["status"] == "failed"]})
-    session.commit()
+    session.flush()
     session.refresh(batch)
     return batch
 
@@ -113,15 +116,10 @@ def reverse_line(session: Session, actor, line: PayoutLine, reason: str,
         amount_fen=-line.amount_fen, is_collective=line.is_collective, status="reversed",
         paid_on=today, reverses_id=line.id, reason=reason)
     session.add(reversal)
-    try:
-        session.flush()
-    except IntegrityError as exc:  # the unique key on reverses_id: reversed already
-        session.rollback()
-        raise Conflict("该发放行已冲正") from exc
+    flush_or_conflict(session, Conflict("该发放行已冲正"))
     audit.record(session, actor, "payout_line.reverse", "payout_line", line.id,
                  after={"reversal_id": reversal.id, "amount_fen": reversal.amount_fen,
                         "reason": reason})
-    session.commit()
     return reversal
 
 
@@ -155,13 +153,8 @@ def reissue(session: Session, actor, batch: PayoutBatch) -> PayoutBatch:
                              cooperative_id=batch.cooperative_id, source=batch.source,
                              source_id=batch.source_id, year=batch.year, payees=payees,
                              sequence=sequence)
-    try:
-        session.flush()
-    except IntegrityError as exc:  # another re-issue of the same lines won the race
-        session.rollback()
-        raise Conflict("这些发放行已在补发") from exc
+    flush_or_conflict(session, Conflict("这些发放行已在补发"))
     audit.record(session, actor, "payout_batch.reissue", "payout_batch", batch.id,
                  after={"follow_up_batch_id": follow_up.id,
                         "lines": [line.id for line, *_ in due]})
-    session.commit()
     return follow_up

@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from auth.models import User
-from coop import audit
+import coop.audit as audit
 from coop.errors import Conflict, Forbidden, NotFound, RuleViolation
 from coop.places.models import County, Town, Village, Zone, ZoneVillage
+from coop.transaction import flush_or_conflict
 
 ZONE_MIN_VILLAGES, ZONE_MAX_VILLAGES = 3, 5
 
@@ -44,11 +44,7 @@ def village_dict(village: Village) -> dict:
 def _insert(session: Session, obj, conflict: Conflict):
     """Add and flush; a unique key lost to a concurrent writer is the same conflict."""
     session.add(obj)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise conflict from None
+    flush_or_conflict(session, conflict)
     return obj
 
 
@@ -64,7 +60,6 @@ def create_county(session: Session, actor: User | None, *, name: str, code: str)
         raise taken
     county = _insert(session, County(name=name, code=code), taken)
     audit.record(session, actor, "county.create", "county", county.id, after=county_dict(county))
-    session.commit()
     return county
 
 
@@ -80,7 +75,6 @@ def create_town(session: Session, actor: User, county: County, *, name: str,
         raise taken
     town = _insert(session, Town(county_id=county.id, name=name, code=code), taken)
     audit.record(session, actor, "town.create", "town", town.id, after=town_dict(town))
-    session.commit()
     return town
 
 
@@ -101,7 +95,6 @@ def create_village(session: Session, actor: User, town: Town, *, name: str, code
                       taken)
     audit.record(session, actor, "village.create", "village", village.id,
                  after=village_dict(village))
-    session.commit()
     return village
 
 
@@ -164,12 +157,7 @@ def create_zone(session: Session, actor: User, county: County, *, name: str, tow
     session.add(zone)
     session.flush()
     session.add_all([ZoneVillage(zone_id=zone.id, village_id=v) for v in village_ids])
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise RuleViolation("村已属于其他片区", code="VILLAGE_ALREADY_IN_ZONE") from None
+    flush_or_conflict(session, RuleViolation("村已属于其他片区", code="VILLAGE_ALREADY_IN_ZONE"))
     out = zone_dicts(session, [zone])[0]
     audit.record(session, actor, "zone.create", "zone", zone.id, after=out)
-    session.commit()
     return out

@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from auth.models import COUNTY_ROLES, RoleAssignment, User
-from coop import audit, crypto
+import coop.audit as audit
+import coop.crypto as crypto
 from coop.errors import NotFound, RuleViolation, ValidationFailed
 from coop.registry import people
 from coop.registry.cooperatives import ensure_open, lock
@@ -94,7 +95,6 @@ def add_officer(session: Session, actor, coop: Cooperative, values: dict) -> Off
     session.flush()
     audit.record(session, actor, "officer.create", "officer", officer.id,
                  after=officer_snapshot(officer))
-    session.commit()
     return officer
 
 
@@ -113,7 +113,6 @@ def update_officer(session: Session, actor, officer: Officer, changes: dict) -> 
         officer.village_committee_member = changes["village_committee_member"]
     audit.record(session, actor, "officer.update", "officer", officer.id, before=before,
                  after=officer_snapshot(officer))
-    session.commit()
     return officer
 
 
@@ -156,7 +155,6 @@ def add_manager(session: Session, actor, coop: Cooperative, values: dict
     session.flush()
     audit.record(session, actor, "manager.create", "professional_manager", manager.id,
                  after=manager_snapshot(manager))
-    session.commit()
     return manager
 
 
@@ -178,7 +176,6 @@ def update_manager(session: Session, actor, manager: ProfessionalManager, change
             setattr(manager, field, changes[field])
     audit.record(session, actor, "manager.update", "professional_manager", manager.id,
                  before=before, after=manager_snapshot(manager))
-    session.commit()
     return manager
 
 
@@ -241,9 +238,8 @@ def pair_commissioner(session: Session, actor, coop: Cooperative, user_id: int):
         session.flush()
         audit.record(session, actor, "commissioner.pair", "cooperative", coop.id,
                      after={"user_id": user.id, "role_assignment_id": assignment.id})
-        session.commit()
+        session.flush()
     except IntegrityError:
-        session.rollback()
         raise RuleViolation("该用户已是本社的专员", code="COMMISSIONER_EXISTS") from None
     return session.execute(_commissioner_query(coop.id)
                            .where(RoleAssignment.id == assignment.id)).one()
@@ -259,4 +255,3 @@ def unpair_commissioner(session: Session, actor, coop: Cooperative, user_id: int
     audit.record(session, actor, "commissioner.unpair", "cooperative", coop.id,
                  before={"user_id": user_id, "role_assignment_id": assignment.id})
     session.delete(assignment)
-    session.commit()

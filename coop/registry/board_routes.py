@@ -7,12 +7,12 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from auth.policy import COOP_READ, COOP_WRITE, COUNTY_ADMIN, access, current_user, in_scope
+import coop.clock as clock
 from coop.extensions import db
-from coop.pagination import PageArgs, page_schema, paginate
+from coop.pagination import PageArgs, page_schema, paginate, present
 from coop.registry import board
-from coop.registry.cooperatives import local_today
+from coop.registry.blueprint import blp
 from coop.registry.models import Cooperative, Officer, ProfessionalManager
-from coop.registry.routes import blp, present
 from coop.registry.schemas import (CommissionerIn, CommissionerOut, ManagerIn, ManagerOut,
                                    ManagerPatch, OfficerIn, OfficerOut, OfficerPatch)
 
@@ -30,7 +30,7 @@ class Officers(MethodView):
         """Board, supervisory board and accountant, past and present."""
         stmt = (db.select(Officer).where(Officer.cooperative_id == coop.id)
                 .order_by(Officer.start_on.desc(), Officer.id))
-        reveal, today = _reveal(coop), local_today()
+        reveal, today = _reveal(coop), clock.today()
         return present(paginate(db.session, stmt, args["page"], args["per_page"]),
                        lambda officer: board.officer_view(officer, reveal, today))
 
@@ -39,7 +39,7 @@ class Officers(MethodView):
     @blp.response(201, OfficerOut)
     def post(self, data, coop):
         officer = board.add_officer(db.session, current_user(), coop, data)
-        return board.officer_view(officer, True, local_today())
+        return board.officer_view(officer, True, clock.today())
 
 
 @blp.route("/officers/<int:officer_id>")
@@ -47,7 +47,7 @@ class OfficerItem(MethodView):
     @access(COOP_READ, Officer, "officer_id")
     @blp.response(200, OfficerOut)
     def get(self, officer):
-        return board.officer_view(officer, _reveal(officer), local_today())
+        return board.officer_view(officer, _reveal(officer), clock.today())
 
     @access(COOP_WRITE, Officer, "officer_id")
     @blp.arguments(OfficerPatch)
@@ -55,7 +55,7 @@ class OfficerItem(MethodView):
     def patch(self, data, officer):
         """End a term, or correct the village-committee flag or the phone."""
         officer = board.update_officer(db.session, current_user(), officer, data)
-        return board.officer_view(officer, True, local_today())
+        return board.officer_view(officer, True, clock.today())
 
 
 @blp.route("/cooperatives/<int:coop_id>/managers")

@@ -6,14 +6,12 @@ Use cases are plain functions `fn(session, actor, ...)`; they commit at the end 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coop import audit
+import coop.audit as audit
 from coop.errors import Conflict, RuleViolation
 from coop.places.models import Village, Zone, ZoneVillage
 from coop.registry.models import Cooperative
@@ -25,7 +23,6 @@ CHARTER_FIELDS = ("distribution_method", "land_rate_fen_per_mu", "labour_ticket_
 SNAPSHOT_FIELDS = ("name", "credit_code", "county_id", "town_id", "village_id", "zone_id",
                    "founded_on", "status", "merged_into_id") + CHARTER_FIELDS
 TERMINAL_STATUSES = ("closed", "merged", "transformed")
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def snapshot(coop: Cooperative) -> dict:
@@ -105,7 +102,7 @@ def create_cooperative(session: Session, actor, values: dict, village: Village,
         session.flush()
         audit.record(session, actor, "cooperative.create", "cooperative", coop.id,
                      after=snapshot(coop))
-        session.commit()
+        session.flush()
     return coop
 
 
@@ -144,7 +141,7 @@ def update_cooperative(session: Session, actor, coop: Cooperative, changes: dict
                      before={k: v for k, v in before.items() if after[k] != v},
                      after={k: v for k, v in after.items() if before[k] != v})
     with _credit_code_race(session, coop.credit_code, coop.id):
-        session.commit()
+        session.flush()
     return coop
 
 
@@ -161,6 +158,3 @@ def filter_cooperatives(stmt, *, county_id=None, town_id=None, status=None, q=No
     return stmt.order_by(Cooperative.id)
 
 
-def local_today() -> date:
-    """Today in China: terms, membership and compliance are judged by the local date."""
-    return datetime.now(LOCAL_ZONE).date()

@@ -21,7 +21,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coop import audit, crypto
+import coop.audit as audit
+import coop.crypto as crypto
 from coop.dbtypes import utcnow
 from coop.errors import Conflict, DomainError, RuleViolation, TooLarge, ValidationFailed
 from coop.registry.cooperatives import ensure_open, lock
@@ -269,8 +270,7 @@ def import_members(session: Session, actor, coop: Cooperative, filename: str, da
         audit.record(session, actor, "member.import", "cooperative", coop.id,
                      after={"imported": len(records), "file": filename[:128],
                             "sha256": hashlib.sha256(data).hexdigest()})
-        session.commit()
+        session.flush()
     except IntegrityError:
-        session.rollback()
         raise Conflict("导入期间成员名册被修改，请重新导入") from None
     return len(records)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coop import audit
+import coop.audit as audit
 from coop.errors import Conflict, RuleViolation
 from coop.registry.cooperatives import lock
 from coop.registry.models import Cooperative, CooperativeStatusChange
@@ -79,7 +79,6 @@ def change_status(session: Session, actor, coop: Cooperative, to: str, reason: s
     audit.record(session, actor, "cooperative.status_change", "cooperative", coop.id,
                  before=before, after={"status": to, "merged_into_id": coop.merged_into_id,
                                        "reason": reason, "change_id": change.id})
-    session.commit()
     return change
 
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 from flask import current_app
 from flask.views import MethodView
 
+from auth import invitations
 from auth.policy import COOP_READ, COOP_WRITE, MEMBER_READ, access, current_user, in_scope
+from auth.schemas import InvitationOut
 from coop.extensions import db
-from coop.pagination import page_schema, paginate
+from coop.fields import NoBodyIn
+from coop.pagination import page_schema, paginate, present
 from coop.registry import members
 from coop.registry.importer import Limits, import_members
+from coop.registry.blueprint import blp
 from coop.registry.models import Cooperative, Member
-from coop.registry.routes import blp, present
 from coop.registry.schemas import (ImportFile, ImportOut, LeaveIn, MemberIn, MemberListArgs,
                                    MemberOut, MemberPatch)
 
@@ -93,3 +96,12 @@ class MemberLeave(MethodView):
         """Record leaving (退社): the member stays on the register as `left`."""
         member = members.leave(db.session, current_user(), member, data["on"], data["reason"])
         return members.member_view(member, True)
+
+
+@blp.route("/members/<int:member_id>/invitations", methods=["POST"])
+@access(COOP_WRITE, Member, "member_id")
+@blp.arguments(NoBodyIn, required=False)
+@blp.response(201, InvitationOut)
+def invite_member(_, member):
+    """An invitation code for a member to bind WeChat (single use, expiring)."""
+    return invitations.invite_member(db.session, current_user(), member)

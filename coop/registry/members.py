@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coop import audit, crypto
+import coop.audit as audit
+import coop.crypto as crypto
 from coop.errors import Conflict, RuleViolation, ValidationFailed
 from coop.registry import people
 from coop.registry.cooperatives import ensure_open
@@ -125,7 +126,7 @@ def add_member(session: Session, actor, coop: Cooperative, values: dict) -> Memb
         session.flush()
         audit.record(session, actor, "member.create", "member", member.id,
                      after=snapshot(member))
-        session.commit()
+        session.flush()
     return member
 
 
@@ -171,7 +172,7 @@ def update_member(session: Session, actor, member: Member, changes: dict) -> Mem
                  before={k: v for k, v in before.items() if after[k] != v},
                  after={k: v for k, v in after.items() if before[k] != v})
     with _register_race(session, member.cooperative_id, id_hash, wants_collective, member.id):
-        session.commit()
+        session.flush()
     return member
 
 
@@ -192,7 +193,6 @@ def leave(session: Session, actor, member: Member, on: date, reason: str) -> Mem
     member.collective_of = None
     audit.record(session, actor, "member.leave", "member", member.id, before=before,
                  after=snapshot(member))
-    session.commit()
     return member
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from enum import StrEnum
+
 from sqlalchemy import BigInteger, Boolean, Date, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,7 +18,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from coop.dbtypes import UTCDateTime, created_at, fk, intpk, utcnow
 from coop.extensions import db
 
-COOP_STATUSES = ("active", "standardized", "shell", "closed", "merged", "transformed")
+class CoopStatus(StrEnum):
+    ACTIVE = "active"
+    STANDARDIZED = "standardized"
+    SHELL = "shell"
+    CLOSED = "closed"
+    MERGED = "merged"
+    TRANSFORMED = "transformed"
+
+
+COOP_STATUSES = tuple(CoopStatus)
 DISTRIBUTION_METHODS = ("statutory", "by_shares")
 MEMBER_TYPES = ("farmer", "collective", "enterprise", "other")
 
@@ -158,6 +169,6 @@ class CooperativeStatusChange(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
-__all__ = ["COOP_STATUSES", "DISTRIBUTION_METHODS", "MEMBER_TYPES", "OFFICER_ROLES",
+__all__ = ["CoopStatus", "COOP_STATUSES", "DISTRIBUTION_METHODS", "MEMBER_TYPES", "OFFICER_ROLES",
            "BOARD_ROLES", "SUPERVISORY_ROLES", "Cooperative", "Member", "Officer",
            "ProfessionalManager", "CooperativeStatusChange"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from coop import crypto
+import coop.crypto as crypto
 from coop.errors import RuleViolation, ValidationFailed
 from coop.validators import is_valid_credit_code, is_valid_id_card, is_valid_phone
 

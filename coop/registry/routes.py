@@ -11,39 +11,22 @@ member_routes.py; all hang on this module's `blp`.
 """
 from __future__ import annotations
 
-from decimal import Decimal
 
-from flask import current_app
 from flask.views import MethodView
 
 from auth.policy import (COOP_READ, COOP_WRITE, COUNTY_ADMIN, access, current_user,
                          in_scope, load_scoped, scoped)
-from coop.api import Blueprint
 from coop.errors import Forbidden
 from coop.extensions import db
 from coop.pagination import PageArgs, page_schema, paginate
 from coop.places.models import Village, Zone
 from coop.registry import lifecycle
-from coop.registry.compliance import compliance_report
+from coop.registry.blueprint import blp
 from coop.registry.cooperatives import (REGISTRATION_FIELDS, create_cooperative,
-                                        filter_cooperatives, local_today, update_cooperative)
+                                        filter_cooperatives, update_cooperative)
 from coop.registry.models import Cooperative
-from coop.registry.schemas import (ComplianceOut, CooperativeIn, CooperativeListArgs,
-                                   CooperativeOut, CooperativePatch, StatusChangeIn,
-                                   StatusChangeOut)
-from coop.seed import cli  # noqa: F401  (`flask seed …`, registered by create_app)
-
-blp = Blueprint("registry", __name__, url_prefix="/api/v1", description="合作社与成员")
-
-
-def present(page: dict, view) -> dict:
-    """A page of rows shown through `view` (which masks what must be masked)."""
-    return {**page, "items": [view(row) for row in page["items"]]}
-
-
-# County setting: share of board/supervisory seats held by village-committee members
-# below which the cross-appointment check fails. Override with app config.
-DEFAULT_CROSS_APPOINTMENT_MIN_RATE = "0.50"
+from coop.registry.schemas import (CooperativeIn, CooperativeListArgs, CooperativeOut,
+                                   CooperativePatch, StatusChangeIn, StatusChangeOut)
 
 
 @blp.route("/cooperatives")
@@ -107,18 +90,3 @@ class StatusChanges(MethodView):
         target = load_scoped(Cooperative, target_id) if target_id is not None else None
         return lifecycle.change_status(db.session, current_user(), coop, data["to"],
                                        data["reason"], target)
-
-
-@blp.route("/cooperatives/<int:coop_id>/compliance")
-class Compliance(MethodView):
-    @access(COOP_READ, Cooperative, "coop_id")
-    @blp.response(200, ComplianceOut)
-    def get(self, coop):
-        """Member count, farmer ratio, enterprise members, largest holder, cross-appointment."""
-        floor = Decimal(str(current_app.config.get("CROSS_APPOINTMENT_MIN_RATE",
-                                                   DEFAULT_CROSS_APPOINTMENT_MIN_RATE)))
-        return compliance_report(db.session, coop, local_today(), floor)
-
-
-# Registered on `blp` by import; kept in their own modules to stay readable.
-from coop.registry import board_routes, member_routes  # noqa: E402,F401

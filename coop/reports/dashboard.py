@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Sequence
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+import coop.clock as clock
 from coop.county.models import CollectiveIncomeItem
 from coop.distribution.models import AnnualAccount
 from coop.payouts.models import SOURCES, PayoutLine
@@ -35,7 +35,6 @@ from coop.shares.rules import ratio_string
 DEFAULT_INCOME_THRESHOLDS_FEN = (10_000_000, 50_000_000)
 # Cooperatives that no longer run: their officers' seats are not counted.
 ENDED_STATUSES = ("closed", "merged", "transformed")
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def cooperatives_by_status(session: Session, county_id: int) -> dict:
@@ -60,8 +59,8 @@ def standardized_during(session: Session, county_id: int, year: int) -> int:
 
 
 def _year_bounds_utc(year: int) -> tuple[datetime, datetime]:
-    start = datetime.combine(date(year, 1, 1), time(), LOCAL_ZONE)
-    end = datetime.combine(date(year + 1, 1, 1), time(), LOCAL_ZONE)
+    start = datetime.combine(date(year, 1, 1), time(), clock.CHINA)
+    end = datetime.combine(date(year + 1, 1, 1), time(), clock.CHINA)
     return start, end
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from coop.pagination import paginate
 from coop.payouts.models import PayoutLine
 from coop.registry.models import Cooperative, Member
-from coop.shares.account import member_account
+from coop.distribution.account import member_account
 from coop.shares.register import lines_query, member_holding_as_of, member_totals_as_of
 from coop.shares.rules import ratio_string
 

@@ -18,7 +18,7 @@ from typing import BinaryIO, Callable, Iterable
 from fpdf import FPDF
 
 from coop.money import format_yuan
-from coop.reports.exporters import COUNTY_LEVEL, SUBTOTAL_LABELS, no_progress, summary_rows
+from coop.reports.layout import COUNTY_LEVEL, SUBTOTAL_LABELS, no_progress, summary_rows
 from coop.reports.payouts_report import (SOURCE_LABELS, STATUS_LABELS, ReportScope,
                                          Subtotal)
 

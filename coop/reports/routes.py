@@ -13,6 +13,7 @@ from urllib.parse import quote
 from flask import current_app, send_file
 
 from auth.policy import COOP_WRITE, COUNTY, access, caller, grants_for, load_scoped
+import coop.clock as clock
 from coop.api import Blueprint
 from coop.errors import Forbidden, ServiceUnavailable
 from coop.extensions import db
@@ -20,7 +21,6 @@ from coop.pagination import page_schema
 from coop.places.models import County, Town
 from coop.registry.models import Cooperative
 from coop.reports import me
-from coop.reports.cli import cli  # noqa: F401  (create_app registers `cli` from here)
 from coop.reports.dashboard import DEFAULT_INCOME_THRESHOLDS_FEN, dashboard
 from coop.reports.exporters import CONTENT_TYPES, export
 from coop.reports.payouts_report import lines_page, payout_totals, report_rows, scope_of
@@ -28,7 +28,6 @@ from coop.reports.pdf_export import CJKFontMissing
 from coop.reports.schemas import (DashboardArgs, DashboardOut, MyAccountArgs, MyAccountOut,
                                   MyPayoutArgs, MyPayoutOut, MySharesArgs, MySharesOut,
                                   PayoutReportArgs, PayoutReportOut)
-from coop.shares.services import local_today
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="报表与个人查询")
 
@@ -106,7 +105,7 @@ def county_dashboard(args):
     county = load_scoped(County, args["county_id"])
     thresholds = current_app.config.get("REPORTS_INCOME_THRESHOLDS_FEN",
                                         DEFAULT_INCOME_THRESHOLDS_FEN)
-    return dashboard(db.session, county, args["year"], local_today(), thresholds)
+    return dashboard(db.session, county, args["year"], clock.today(), thresholds)
 
 
 def _my_member_ids() -> list[int]:
@@ -123,7 +122,7 @@ def _my_member_ids() -> list[int]:
 def my_shares(args):
     """My shares (我的股份): holding by kind, ratio and register lines, per cooperative."""
     members = me.members_of(db.session, _my_member_ids())
-    return me.my_shares(db.session, members, args.get("as_of") or local_today())
+    return me.my_shares(db.session, members, args.get("as_of") or clock.today())
 
 
 @blp.route("/me/payouts", methods=["GET"])
@@ -143,4 +142,4 @@ def my_payouts(args):
 def my_account(args):
     """My member account (成员账户, Art. 43) in each cooperative I belong to."""
     members = me.members_of(db.session, _my_member_ids())
-    return me.my_accounts(db.session, members, args.get("year"), local_today())
+    return me.my_accounts(db.session, members, args.get("year"), clock.today())

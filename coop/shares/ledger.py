@@ -16,7 +16,7 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from coop import audit
+import coop.audit as audit
 from coop.errors import Conflict, RuleViolation, ValidationFailed
 from coop.money import MAX_FEN
 from coop.registry.models import Cooperative, Member

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from enum import StrEnum
+
 from sqlalchemy import BigInteger, Date, Integer, Numeric, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -19,7 +21,13 @@ __all__ = ["ShareOperation", "ShareRegisterHead", "ShareLine", "ShareBalance"]
 
 OPERATION_TYPES = ("subscribe", "transfer", "redeem", "convert_surplus", "reverse")
 KINDS = ("cash", "land", "collective_asset", "fiscal_subsidy", "labour")
-OPERATION_STATES = ("submitted", "approved", "rejected")
+class OperationStatus(StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+OPERATION_STATES = tuple(OperationStatus)
 
 
 class ShareOperation(db.Model):

@@ -1,25 +1,29 @@
 """HTTP routes of the shares capability: parse, call the service, serialize."""
 from __future__ import annotations
 
-from flask import jsonify
+from decimal import Decimal
+
+from flask import current_app, jsonify
 from flask.views import MethodView
 from sqlalchemy import select
 
 from auth.policy import COOP_READ, COOP_WRITE, MEMBER_READ, access, current_user, load_scoped
+import coop.clock as clock
 from coop.api import Blueprint
 from coop.extensions import db
 from coop.fields import NoBodyIn
 from coop.idempotency import idempotent
 from coop.pagination import PageArgs, page_schema, paginate
 from coop.registry.models import Cooperative, Member
+from coop.registry.schemas import ComplianceOut
 from coop.shares import services
-from coop.shares.account import member_account
+from coop.shares.compliance import compliance_report
 from coop.shares.models import ShareOperation
 from coop.shares.register import lines_query, register_as_of
-from coop.shares.schemas import (MemberAccountArgs, MemberAccountOut, ShareDecisionIn,
-                                 ShareLineListArgs, ShareLineOut, ShareOperationDetailOut,
-                                 ShareOperationIn, ShareOperationListArgs, ShareOperationOut,
-                                 ShareRegisterArgs, ShareRegisterOut, ShareReverseIn)
+from coop.shares.schemas import (MemberAccountOut, ShareDecisionIn, ShareLineListArgs, ShareLineOut,
+                                 ShareOperationDetailOut, ShareOperationIn, ShareOperationListArgs,
+                                 ShareOperationOut, ShareRegisterArgs, ShareRegisterOut,
+                                 ShareReverseIn)
 
 blp = Blueprint("shares", __name__, url_prefix="/api/v1", description="股权登记")
 
@@ -139,7 +143,7 @@ def reverse(body, op):
 def share_register(args, coop):
     """The register as of a date (default today): holdings by kind, total and ratio
     (four decimals, rounded half-up) of every member holding capital."""
-    register = register_as_of(db.session, coop, args.get("as_of") or services.local_today())
+    register = register_as_of(db.session, coop, args.get("as_of") or clock.today())
     # Already in the schema's shape (plain ints and strings); jsonify skips a marshmallow
     # pass over thousands of members.
     return jsonify(register)
@@ -163,11 +167,17 @@ def member_share_lines(args, member):
     return _lines_page(lines_query(member.cooperative_id, member.id), args)
 
 
-@blp.route("/members/<int:member_id>/account", methods=["GET"])
-@access(MEMBER_READ, Member, "member_id")
-@blp.arguments(MemberAccountArgs, location="query")
-@blp.response(200, MemberAccountOut)
-def account(args, member):
-    """The member account (成员账户, Art. 43): contribution by kind, reserve-fund share,
-    transaction volume, quantified subsidy share, distributions received."""
-    return member_account(db.session, member, args.get("year"), services.local_today())
+# County setting: share of board/supervisory seats held by village-committee members
+# below which the cross-appointment check fails. Override with app config.
+DEFAULT_CROSS_APPOINTMENT_MIN_RATE = "0.50"
+
+
+@blp.route("/cooperatives/<int:coop_id>/compliance")
+class Compliance(MethodView):
+    @access(COOP_READ, Cooperative, "coop_id")
+    @blp.response(200, ComplianceOut)
+    def get(self, coop):
+        """Member count, farmer ratio, enterprise members, largest holder, cross-appointment."""
+        floor = Decimal(str(current_app.config.get("CROSS_APPOINTMENT_MIN_RATE",
+                                                   DEFAULT_CROSS_APPOINTMENT_MIN_RATE)))
+        return compliance_report(db.session, coop, clock.today(), floor)

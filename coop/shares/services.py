@@ -13,42 +13,27 @@ the operation and is what the register records.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coop import audit
+import coop.audit as audit
+import coop.clock as clock
 from coop.dbtypes import utcnow
-from coop.errors import Conflict, DomainError, RuleViolation, ValidationFailed
+from coop.errors import Conflict, RuleViolation, ValidationFailed
 from coop.money import MAX_FEN
 from coop.registry.models import Cooperative
 from coop.shares import ledger, membership, rules
 from coop.shares.models import KINDS, ShareOperation
+from coop.shares.models import OperationStatus as Status
+from coop.transaction import transition
 
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 REQUEST_TYPES = ("subscribe", "transfer", "redeem", "convert_surplus")
 # 财政补助量化的股份只参与分配，不得转让、退还
 LOCKED_KINDS = ("fiscal_subsidy",)
-
-
-def local_today() -> date:
-    """Today in China: "no future effective date" is judged on the cooperative's calendar."""
-    return datetime.now(LOCAL_ZONE).date()
-
-
-@contextmanager
-def use_case(session: Session):
-    """Commit what the block wrote, or roll all of it back when a rule refuses it."""
-    try:
-        yield
-    except DomainError:
-        session.rollback()
-        raise
-    session.commit()
+DECIDED_ALREADY = "该股权操作已处理，不能再次审批"
 
 
 def submit_operation(session: Session, actor, coop: Cooperative, *, type: str, member_id: int,
@@ -62,40 +47,27 @@ def submit_operation(session: Session, actor, coop: Cooperative, *, type: str, m
     """
     if type not in REQUEST_TYPES:
         raise ValidationFailed("不支持的操作类型", errors={"type": [f"one of {REQUEST_TYPES}"]})
-    with use_case(session):
-        op = _new_operation(session, actor, coop, type=type, member_id=member_id, kind=kind,
-                            effective_on=effective_on,
-                            amount_fen=valuation(coop, kind, amount_fen, area_mu, tickets),
-                            area_mu=area_mu, tickets=tickets, to_member_id=to_member_id,
-                            note=note)
-        ledger.check_sufficient(session, coop.id, effective_on,
-                                ledger.planned_lines(session, op))
+    op = _new_operation(session, actor, coop, type=type, member_id=member_id, kind=kind,
+                        effective_on=effective_on,
+                        amount_fen=valuation(coop, kind, amount_fen, area_mu, tickets),
+                        area_mu=area_mu, tickets=tickets, to_member_id=to_member_id, note=note)
+    ledger.check_sufficient(session, coop.id, effective_on, ledger.planned_lines(session, op))
     return op
 
 
 def approve_operation(session: Session, actor, op: ShareOperation) -> ShareOperation:
     """Approve a submitted operation: its register lines are written in this transaction."""
-    with use_case(session):
-        _approve(session, actor, op, session.get(Cooperative, op.cooperative_id))
+    _approve(session, actor, op, session.get(Cooperative, op.cooperative_id))
     return op
 
 
 def reject_operation(session: Session, actor, op: ShareOperation, reason: str) -> ShareOperation:
     """Reject a submitted operation; a second decision on it is 409 STATE_CONFLICT."""
-    with use_case(session):
-        # Conditional, so a racing approval and rejection cannot both win.
-        decided = session.execute(
-            update(ShareOperation)
-            .where(ShareOperation.id == op.id, ShareOperation.status == "submitted")
-            .values(status="rejected", reject_reason=reason,
-                    decided_by=getattr(actor, "id", None), decided_at=utcnow())
-            .execution_options(synchronize_session=False)).rowcount
-        if not decided:
-            raise Conflict("该股权操作已处理，不能再次审批")
-        audit.record(session, actor, "share_operation.reject", "share_operation", op.id,
-                     before={"status": "submitted"},
-                     after={"status": "rejected", "reason": reason})
-    session.refresh(op)
+    transition(session, op, Status.SUBMITTED, DECIDED_ALREADY, status=Status.REJECTED,
+               reject_reason=reason, decided_by=getattr(actor, "id", None), decided_at=utcnow())
+    audit.record(session, actor, "share_operation.reject", "share_operation", op.id,
+                 before={"status": Status.SUBMITTED},
+                 after={"status": Status.REJECTED, "reason": reason})
     return op
 
 
@@ -105,11 +77,11 @@ def reverse_operation(session: Session, actor, original: ShareOperation, *, reas
     references it. Approving it writes the original's lines negated, dated `effective_on`
     (default: the original's date, so past registers read as if it had never happened).
     """
-    if original.status != "approved" or original.type == "reverse":
+    if original.status != Status.APPROVED or original.type == "reverse":
         raise Conflict("只能冲正已审批的股权操作")
     pending = session.execute(select(func.count()).select_from(ShareOperation).where(
         ShareOperation.reverses_id == original.id,
-        ShareOperation.status.in_(("submitted", "approved")))).scalar_one()
+        ShareOperation.status.in_((Status.SUBMITTED, Status.APPROVED)))).scalar_one()
     if pending:
         raise Conflict("该操作已有冲正申请或已被冲正")
     effective_on = effective_on or original.effective_on
@@ -117,14 +89,12 @@ def reverse_operation(session: Session, actor, original: ShareOperation, *, reas
         raise ValidationFailed("冲正日期不能早于原操作的生效日期",
                                errors={"effective_on": ["not before the original's date"]})
     coop = session.get(Cooperative, original.cooperative_id)
-    with use_case(session):
-        op = _new_operation(session, actor, coop, type="reverse", member_id=original.member_id,
-                            kind=original.kind, effective_on=effective_on,
-                            amount_fen=original.amount_fen, area_mu=original.area_mu,
-                            tickets=original.tickets, to_member_id=original.to_member_id,
-                            note=reason, reverses_id=original.id)
-        ledger.check_sufficient(session, coop.id, effective_on,
-                                ledger.planned_lines(session, op))
+    op = _new_operation(session, actor, coop, type="reverse", member_id=original.member_id,
+                        kind=original.kind, effective_on=effective_on,
+                        amount_fen=original.amount_fen, area_mu=original.area_mu,
+                        tickets=original.tickets, to_member_id=original.to_member_id,
+                        note=reason, reverses_id=original.id)
+    ledger.check_sufficient(session, coop.id, effective_on, ledger.planned_lines(session, op))
     return op
 
 
@@ -183,7 +153,7 @@ def _new_operation(session: Session, actor, coop: Cooperative, *, type: str, mem
                    distribution_id=None) -> ShareOperation:
     if kind not in KINDS:
         raise ValidationFailed("不支持的出资方式", errors={"kind": [f"one of {KINDS}"]})
-    if effective_on > local_today():
+    if effective_on > clock.today():
         raise RuleViolation("生效日期不能晚于今天", code="EFFECTIVE_DATE_IN_FUTURE",
                             errors={"effective_on": ["in the future"]})
     if type in ("transfer", "redeem") and kind in LOCKED_KINDS:
@@ -203,7 +173,7 @@ def _new_operation(session: Session, actor, coop: Cooperative, *, type: str, mem
         county_id=coop.county_id, cooperative_id=coop.id, member_id=member.id,
         to_member_id=to_member.id if to_member else to_member_id, type=type, kind=kind,
         amount_fen=amount_fen, area_mu=area_mu, tickets=tickets, effective_on=effective_on,
-        note=note, status="submitted", reverses_id=reverses_id, distribution_id=distribution_id,
+        note=note, status=Status.SUBMITTED, reverses_id=reverses_id, distribution_id=distribution_id,
         created_by=getattr(actor, "id", None))
     session.add(op)
     session.flush()
@@ -213,14 +183,12 @@ def _new_operation(session: Session, actor, coop: Cooperative, *, type: str, mem
 
 
 def _approve(session: Session, actor, op: ShareOperation, coop: Cooperative) -> None:
-    lines = ledger.execute(session, actor, op, coop, local_today())
-    op.status = "approved"
-    op.decided_by = getattr(actor, "id", None)
-    op.decided_at = utcnow()
-    session.flush()
+    lines = ledger.execute(session, actor, op, coop, clock.today())
+    transition(session, op, Status.SUBMITTED, DECIDED_ALREADY, status=Status.APPROVED,
+               decided_by=getattr(actor, "id", None), decided_at=utcnow())
     audit.record(session, actor, "share_operation.approve", "share_operation", op.id,
-                 before={"status": "submitted"},
-                 after={"status": "approved",
+                 before={"status": Status.SUBMITTED},
+                 after={"status": Status.APPROVED,
                         "lines": [[ln.line_no, ln.member_id, ln.kind, ln.delta_fen]
                                   for ln in lines]})
 

@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from coop.audit import AuditEntry
-from coop.county.income import add_distribution_income, income_for_year
+from coop.county.income import income_for_year, record_collective_dividend
 from tests.county.conftest import problem_code
 
 
@@ -27,7 +27,7 @@ def test_finance_enters_income_and_a_second_put_replaces_it(client, world, db):
 
 def test_total_is_the_entered_figure_plus_distribution_lines(client, world, db):
     admin, headers = world.admin
-    add_distribution_income(db.session, admin, world.village, 2024, 2_345, payout_line_id=77)
+    record_collective_dividend(db.session, admin, world.village.id, 2024, 2_345, payout_line_id=77)
     db.session.commit()
     client.put(url(world.village), json={"amount_fen": 10_000}, headers=headers)
     body = client.get(url(world.village), headers=world.reviewers["finance"][1]).get_json()

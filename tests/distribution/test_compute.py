@@ -9,7 +9,6 @@ import pytest
 from coop.distribution.compute import (BY_SHARES, STATUTORY, DistributionError, MemberBasis,
                                        Rules, YearAccount, _keep_totals_within_a_fen,
                                        distribute)
-from coop.money import apportion
 
 # The worked example (domain.md, "The yearly surplus"): a 1.16 M yuan year.
 #   revenue 3,000,000.00 yuan − cost 1,840,000.00 = surplus 1,160,000.00 yuan
@@ -181,10 +180,8 @@ def test_controlled_rounding_keeps_each_total_within_a_fen_by_hand():
     # Three equal members, 1 fen in each pool: exact parts 1/3 each. Largest remainder
     # alone gives both fen to member 1 (ties → lowest key): total 2 against 2/3 exact.
     ids, weights = [1, 2, 3], [1, 1, 1]
-    by_trade, by_share = apportion(1, weights, ids), apportion(1, weights, ids)
-    patronage, shares = by_trade.parts, by_share.parts
-    assert patronage == shares == [1, 0, 0]
-    _keep_totals_within_a_fen(1, by_trade, 1, by_share, ids)
+    patronage, shares = [1, 0, 0], [1, 0, 0]
+    _keep_totals_within_a_fen(1, weights, patronage, 1, weights, shares, ids)
     # Member 1 gives a fen to member 2 (the first of the members furthest below their
     # exact total), inside the patronage pool: totals 1, 1, 0 — each within 1 fen of 2/3.
     assert patronage == [0, 1, 0]

@@ -157,24 +157,6 @@ def test_balances_brought_forward_weigh_in_the_next_years_share_pool(client, mak
     assert lines[b.id]["share_basis_fen"] == 1_000 + 40 + 200
 
 
-def test_county_run_drafts_each_cooperatives_plan_and_reports_refusals(db, make):
-    from coop.distribution.services import plan_county
-    county = make.county()
-    ready, no_trades, no_account = (make.cooperative(county=county) for _ in range(3))
-    for coop in (ready, no_trades, no_account):
-        member = make.member(coop)
-        give_capital(db.session, coop, {member: 1_000})
-        if coop is ready:
-            give_trades(db.session, coop, 2024, {member: 10})
-        if coop is not no_account:
-            give_account(db.session, coop, 2024, revenue_fen=1_000, cost_fen=0)
-    outcome = plan_county(db.session, None, county.id, 2024, Decimal("0.10"))
-    assert set(outcome) == {ready.id, no_trades.id}       # no account, not in the run
-    assert outcome[no_trades.id] == "NO_TRADE_VOLUME"
-    plan = db.session.get(DistributionPlan, int(outcome[ready.id]))
-    assert (plan.cooperative_id, plan.status, plan.distributable_fen) == (ready.id, "draft", 900)
-
-
 def test_capital_is_read_as_of_31_december_whatever_the_register_did_later(db, make):
     """The basis reads capital from the balances less the lines dated after 31 December
     (one query with the rest of the basis); it must agree with the register's own as-of
@@ -199,94 +181,6 @@ def test_capital_is_read_as_of_31_december_whatever_the_register_did_later(db, m
     assert all(m.on_roll is True for m in basis)   # gone left in 2025: on the 2024 roll
 
 
-def test_county_run_writes_what_create_plan_writes_and_refuses_a_second_run(db, make):
-    """The county run has its own write path (plain INSERTs, rows read up front): its plan,
-    lines and audit event must be exactly those `create_plan` writes for the same
-    cooperative, and a second run finds the live plan (409 STATE_CONFLICT)."""
-    import json
-
-    from sqlalchemy import update
-
-    from coop.audit import AuditEntry, verify
-    from coop.distribution.services import create_plan as create, plan_county
-    from coop.registry.models import Cooperative
-    coop, *_ = worked_example(make, db.session)
-    rates = Decimal("0.10"), Decimal("0.65")
-
-    def written(plan_id):
-        plan = db.session.get(DistributionPlan, plan_id)
-        figures = {c.name: getattr(plan, c.name) for c in DistributionPlan.__table__.columns
-                   if c.name not in ("id", "created_at")}
-        lines = sorted(tuple(getattr(line, c.name) for c in DistributionLine.__table__.columns
-                             if c.name not in ("id", "plan_id"))
-                       for line in db.session.execute(select(DistributionLine).where(
-                           DistributionLine.plan_id == plan_id)).scalars())
-        events = [json.loads(e.after) for e in db.session.execute(select(AuditEntry).where(
-            AuditEntry.object_type == "distribution_plan",
-            AuditEntry.object_id == str(plan_id))).scalars()]
-        return figures, lines, events
-
-    outcome = plan_county(db.session, None, coop.county_id, 2024, *rates)
-    by_county = written(int(outcome[coop.id]))
-    assert plan_county(db.session, None, coop.county_id, 2024, *rates) == {
-        coop.id: "STATE_CONFLICT"}
-    db.session.execute(update(DistributionPlan).values(status="cancelled", live_year=None))
-    db.session.commit()
-    single = create(db.session, None, db.session.get(Cooperative, coop.id), 2024, *rates)
-    figures, lines, events = written(single.id)
-    assert by_county[0] == figures
-    assert by_county[1] == lines and len(lines) == 5
-    assert by_county[2] == events and len(events) == 1
-    assert verify(db.session).ok
-
-
-def test_bases_read_together_are_each_cooperatives_own(client, make, db):
-    """A county run reads many cooperatives' bases in one go (`gather_bases`); each must
-    be exactly what reading that cooperative alone gives: joiners, leavers, capital
-    moved after 31 December, balances brought forward, the collective, and a
-    cooperative with nobody in it."""
-    from coop.distribution.services import gather_basis, gather_bases
-    carried, *_ = two_years(make, db.session)
-    _, headers = make.login("coop_manager", carried)
-    approved_plan(client, headers, carried, 2023)
-    mixed = make.cooperative()
-    stays, collective = make.member(mixed), make.member(mixed, member_type="collective")
-    left = make.member(mixed, left_on=date(2024, 8, 1), status="left")
-    late = make.member(mixed, joined_on=date(2025, 2, 1))
-    give_capital(db.session, mixed, {stays: 1_000, collective: 5_000, left: 700})
-    give_capital(db.session, mixed, {stays: 400, late: 900}, on=date(2025, 1, 2))
-    give_trades(db.session, mixed, 2024, {stays: 30, left: 10})
-    empty = make.cooperative()
-    ids = [carried.id, mixed.id, empty.id]
-    together = gather_bases(db.session, ids, 2024)
-    alone = {coop_id: gather_basis(db.session, type("Row", (), {"id": coop_id}), 2024)
-             for coop_id in ids}
-    assert together == alone
-    basis, collectives = together[mixed.id]
-    assert {m.member_id: (m.capital_fen, m.trade_fen, m.on_roll) for m in basis} == {
-        stays.id: (1_000, 30, True), collective.id: (5_000, 0, True),
-        left.id: (700, 10, False)}                  # late joined after the year: not in it
-    assert collectives == {collective.id}
-    assert together[empty.id] == ([], set())
-    assert any(m.reserve_balance_fen for m in together[carried.id][0])
-
-
-def test_the_county_run_leaves_the_garbage_collector_as_it_found_it(db, make):
-    import gc
-
-    from coop.distribution.services import plan_county
-    county = make.county()
-    assert gc.isenabled()
-    plan_county(db.session, None, county.id, 2024, Decimal("0.10"))
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        plan_county(db.session, None, county.id, 2024, Decimal("0.10"))
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-
-
 def test_the_basis_digest_hashes_the_same_text_as_ever():
     """A draft stores its basis digest and approval recomputes it: the hashed text must
     stay byte for byte what it was when older drafts were made, whatever the code does
@@ -301,33 +195,3 @@ def test_the_basis_digest_hashes_the_same_text_as_ever():
     basis = [MemberBasis(9, 100, 0, 0, 7, False), MemberBasis(2, 50, 30, 1, 0, True)]
     text = "(1000, 200, 0, 5, 3, 40)\n2,50,30,1,0,1\n9,100,0,0,7,0"
     assert basis_digest(account, basis) == hashlib.sha256(text.encode()).hexdigest()
-
-
-def test_county_run_reads_bases_in_chunks_without_losing_a_cooperative(db, make, monkeypatch):
-    """The run reads bases `BASIS_CHUNK` cooperatives at a time: with chunks of two over
-    five cooperatives (one already planned, one refused), every cooperative gets the plan
-    it gets when read alone."""
-    from coop.distribution import services
-    county = make.county()
-    coops = [make.cooperative(county=county) for _ in range(5)]
-    for n, coop in enumerate(coops):
-        members = [make.member(coop) for _ in range(n + 1)]
-        give_capital(db.session, coop, {m: 1_000 * (i + 1) for i, m in enumerate(members)})
-        if n != 3:                                          # the fourth has no trades
-            give_trades(db.session, coop, 2024, {m: 10 + i for i, m in enumerate(members)})
-        give_account(db.session, coop, 2024, revenue_fen=10_000 * (n + 1), cost_fen=0)
-    already = services.create_plan(db.session, None, coops[1], 2024, Decimal("0.10"))
-    monkeypatch.setattr(services, "BASIS_CHUNK", 2)
-    outcome = services.plan_county(db.session, None, county.id, 2024, Decimal("0.10"))
-    assert set(outcome) == {c.id for c in coops}
-    assert (outcome[coops[1].id], outcome[coops[3].id]) == ("STATE_CONFLICT", "NO_TRADE_VOLUME")
-    for coop in (coops[0], coops[2], coops[4]):
-        plan = db.session.get(DistributionPlan, int(outcome[coop.id]))
-        lines = db.session.execute(select(DistributionLine.member_id, DistributionLine.total_fen)
-                                   .where(DistributionLine.plan_id == plan.id)).all()
-        basis, _ = services.gather_basis(db.session, coop, 2024)
-        assert sorted(m for m, _ in lines) == [m.member_id for m in basis]
-        assert sum(fen for _, fen in lines) == plan.distributable_fen
-        assert plan.basis_digest == services.current_digest(
-            db.session, coop, 2024, services.get_account(db.session, coop.id, 2024))
-    assert already.status == "draft"

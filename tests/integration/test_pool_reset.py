@@ -1,5 +1,6 @@
-"""Connections go back to the pool with no transaction open — and, on MySQL, without a
-second ROLLBACK after the session already sent one (coop/__init__.py)."""
+"""Connections go back to the pool with no transaction open — and, on MySQL, with one
+exchange that ends the request's transaction (its unit of work's COMMIT), not a second
+ROLLBACK from the pool after it (coop/__init__.py)."""
 from __future__ import annotations
 
 import pytest
@@ -30,15 +31,16 @@ def test_a_connection_returned_mid_transaction_is_rolled_back(db, make):
 
 
 @pytest.mark.skipif(not is_mysql(), reason="SQLite rolls back in-process: no round trip")
-def test_a_request_sends_one_rollback_not_two(client, make, monkeypatch):
+def test_a_request_ends_its_transaction_once(client, make, monkeypatch):
     import pymysql.connections
     user, headers = make.login("county_admin", make.county())
     sent = []
-    original = pymysql.connections.Connection.rollback
+    for name in ("commit", "rollback"):
+        original = getattr(pymysql.connections.Connection, name)
 
-    def counting(self):
-        sent.append(1)
-        return original(self)
-    monkeypatch.setattr(pymysql.connections.Connection, "rollback", counting)
+        def counting(self, original=original, name=name):
+            sent.append(name)
+            return original(self)
+        monkeypatch.setattr(pymysql.connections.Connection, name, counting)
     assert client.get(f"/api/v1/users/{user.id}", headers=headers).status_code == 200
-    assert len(sent) == 1
+    assert sent == ["commit"]

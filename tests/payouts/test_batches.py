@@ -274,6 +274,7 @@ def test_results_lost_to_a_concurrent_import_are_409_and_write_nothing(client, d
 
     from coop.errors import Conflict
     from coop.payouts.settlement import record_results
+    from coop.transaction import unit_of_work
     coop, headers, plan, _ = approved
     batch_id = pay(client, headers, plan["id"]).get_json()["id"]
     batch = db.session.get(PayoutBatch, batch_id)
@@ -284,7 +285,7 @@ def test_results_lost_to_a_concurrent_import_are_409_and_write_nothing(client, d
     db.session.execute(update(PayoutLine).where(PayoutLine.id == lines[-1].id)
                        .values(status="failed").execution_options(synchronize_session=False))
     paid = {"status": "paid", "bank_ref": "R1", "paid_on": date.today()}
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict), unit_of_work(db.session):
         record_results(db.session, None, batch,
                        [{"line_id": line.id, **paid} for line in lines], date.today())
     assert db.session.execute(select(func.count()).select_from(PayoutLine).where(

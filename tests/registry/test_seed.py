@@ -10,7 +10,7 @@ from auth.models import User
 from auth.passwords import verify_password
 from coop import crypto
 from coop.places.models import County, Village, ZoneVillage
-from coop.registry.compliance import compliance_report
+from coop.shares.compliance import compliance_report
 from coop.registry.models import Cooperative, Member
 from coop.seed import DEMO_PASSWORD
 from coop.validators import is_valid_credit_code, is_valid_id_card, is_valid_village_code

@@ -1,5 +1,6 @@
 """Helpers for the share ledger's tests: a cooperative, a manager, and one-call
-subscribe/approve shortcuts through the service functions."""
+subscribe/approve shortcuts through the service functions, each in its own unit of work
+as a request would run it (committed, or rolled back when refused)."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,6 +9,7 @@ import pytest
 
 from coop.errors import DomainError
 from coop.shares import services
+from coop.transaction import unit_of_work
 
 FOUNDED = date(2024, 1, 2)
 
@@ -24,22 +26,30 @@ class Ledger:
         return self.make.member(self.coop, **kw)
 
     def submit(self, type, member, kind="cash", on=FOUNDED, to=None, **value):
-        return services.submit_operation(
-            self.session, self.manager, self.coop, type=type, member_id=member.id, kind=kind,
-            effective_on=on, to_member_id=to.id if to is not None else None, **value)
+        with unit_of_work(self.session):
+            return services.submit_operation(
+                self.session, self.manager, self.coop, type=type, member_id=member.id,
+                kind=kind, effective_on=on, to_member_id=to.id if to is not None else None,
+                **value)
 
     def approve(self, op):
-        return services.approve_operation(self.session, self.manager, op)
+        with unit_of_work(self.session):
+            return services.approve_operation(self.session, self.manager, op)
 
     def done(self, type, member, kind="cash", on=FOUNDED, to=None, **value):
         """Submit and approve in one go (the operation must pass every rule)."""
         return self.approve(self.submit(type, member, kind, on, to, **value))
 
+    def run(self, fn, *args, **kw):
+        """Call a service in its own unit of work, as a route would."""
+        with unit_of_work(self.session):
+            return fn(*args, **kw)
+
     def refused(self, fn, *args, **kw) -> str:
         """Call fn, expect a DomainError, roll back, and return its code."""
         with pytest.raises(DomainError) as info:
-            fn(*args, **kw)
-        self.session.rollback()
+            with unit_of_work(self.session):
+                fn(*args, **kw)
         return info.value.code
 
 

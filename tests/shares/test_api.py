@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from coop import clock
 from coop.places.models import County
 from coop.registry.models import Cooperative
-from coop.shares import services
+
 from coop.shares.models import ShareLine, ShareOperation
 from tests.shares.conftest import FOUNDED
 
@@ -90,7 +91,7 @@ def test_reject_records_the_reason(client, http):
 ])
 def test_business_rules_answer_422_with_their_code(client, http, body, code):
     if body.get("effective_on") == "FUTURE":
-        body["effective_on"] = (services.local_today() + timedelta(days=1)).isoformat()
+        body["effective_on"] = (clock.today() + timedelta(days=1)).isoformat()
     assert problem_code(create(client, http, **body), 422) == code
 
 

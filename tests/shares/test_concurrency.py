@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from coop.shares import services
+from coop.transaction import unit_of_work
 from coop.shares.models import ShareLine, ShareOperation, ShareRegisterHead
 from tests.conftest import is_mysql
 from tests.shares.conftest import FOUNDED
@@ -34,11 +35,11 @@ def approve_concurrently(app, db, manager_id: int, op_ids: list[int]) -> list[st
             for op_id in ids:
                 while True:
                     try:
-                        services.approve_operation(session, actor,
-                                                   session.get(ShareOperation, op_id))
+                        with unit_of_work(session):
+                            services.approve_operation(session, actor,
+                                                       session.get(ShareOperation, op_id))
                         break
                     except OperationalError as exc:   # SQLite busy: retry like a client
-                        session.rollback()
                         lock_errors.append(str(exc.orig))
             db.session.remove()
 

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from coop import clock
 from coop.audit import AuditEntry
 from coop.errors import DomainError
 from coop.registry.models import Member
@@ -42,21 +43,21 @@ def test_a_second_approval_or_a_late_rejection_is_a_state_conflict(ledger):
 
 def test_a_rejected_operation_cannot_be_approved(ledger):
     op = ledger.submit("subscribe", ledger.member(), amount_fen=100)
-    services.reject_operation(ledger.session, ledger.manager, op, "材料不全")
+    ledger.run(services.reject_operation, ledger.session, ledger.manager, op, "材料不全")
     assert op.status == "rejected" and op.reject_reason == "材料不全"
     assert ledger.refused(ledger.approve, op) == "STATE_CONFLICT"
     assert lines(ledger.session) == []
 
 
 def test_future_effective_date_is_refused(ledger):
-    tomorrow = services.local_today() + timedelta(days=1)
+    tomorrow = clock.today() + timedelta(days=1)
     assert ledger.refused(ledger.submit, "subscribe", ledger.member(), amount_fen=1,
                           on=tomorrow) == "EFFECTIVE_DATE_IN_FUTURE"
 
 
 def test_future_effective_date_is_refused_again_at_approval(ledger, monkeypatch):
     op = ledger.submit("subscribe", ledger.member(), amount_fen=1, on=date(2024, 6, 1))
-    monkeypatch.setattr(services, "local_today", lambda: date(2024, 5, 31))
+    monkeypatch.setattr(clock, "today", lambda: date(2024, 5, 31))
     assert ledger.refused(ledger.approve, op) == "EFFECTIVE_DATE_IN_FUTURE"
 
 
@@ -188,7 +189,8 @@ def test_reversal_writes_the_original_lines_negated_and_references_it(ledger):
     a, b = ledger.member(), ledger.member()
     ledger.done("subscribe", a, amount_fen=300, on=date(2024, 2, 1))
     transfer = ledger.done("transfer", a, to=b, amount_fen=100, on=date(2024, 3, 1))
-    rev = services.reverse_operation(ledger.session, ledger.manager, transfer, reason="录错受让人")
+    rev = ledger.run(services.reverse_operation, ledger.session, ledger.manager, transfer,
+                     reason="录错受让人")
     assert (rev.type, rev.status, rev.reverses_id) == ("reverse", "submitted", transfer.id)
     assert rev.effective_on == date(2024, 3, 1)
     ledger.approve(rev)
@@ -199,7 +201,7 @@ def test_reversal_writes_the_original_lines_negated_and_references_it(ledger):
 
 def test_an_operation_is_reversed_at_most_once(ledger):
     op = ledger.done("subscribe", ledger.member(), amount_fen=300)
-    first = services.reverse_operation(ledger.session, ledger.manager, op, reason="错")
+    first = ledger.run(services.reverse_operation, ledger.session, ledger.manager, op, reason="错")
     assert ledger.refused(services.reverse_operation, ledger.session, ledger.manager, op,
                           reason="又错") == "STATE_CONFLICT"
     ledger.approve(first)
@@ -211,21 +213,22 @@ def test_an_operation_is_reversed_at_most_once(ledger):
 
 def test_a_rejected_reversal_allows_a_new_one(ledger):
     op = ledger.done("subscribe", ledger.member(), amount_fen=300)
-    first = services.reverse_operation(ledger.session, ledger.manager, op, reason="错")
-    services.reject_operation(ledger.session, ledger.manager, first, "不必冲正")
-    second = services.reverse_operation(ledger.session, ledger.manager, op, reason="还是错")
+    first = ledger.run(services.reverse_operation, ledger.session, ledger.manager, op, reason="错")
+    ledger.run(services.reject_operation, ledger.session, ledger.manager, first, "不必冲正")
+    second = ledger.run(services.reverse_operation, ledger.session, ledger.manager, op,
+                        reason="还是错")
     ledger.approve(second)
-    assert holdings_as_of(ledger.session, ledger.coop.id, services.local_today()) == {}
+    assert holdings_as_of(ledger.session, ledger.coop.id, clock.today()) == {}
 
 
 def test_reversal_that_would_leave_a_later_holding_negative_is_refused(ledger):
     a, b = ledger.member(), ledger.member()
     sub = ledger.done("subscribe", a, amount_fen=100, on=date(2024, 2, 1))
-    rev = services.reverse_operation(ledger.session, ledger.manager, sub, reason="错")
+    rev = ledger.run(services.reverse_operation, ledger.session, ledger.manager, sub, reason="错")
     ledger.done("transfer", a, to=b, amount_fen=100, on=date(2024, 3, 1))
     # Checked again at approval: a passed its shares on to b in the meantime.
     assert ledger.refused(ledger.approve, rev) == "INSUFFICIENT_SHARES"
-    services.reject_operation(ledger.session, ledger.manager, rev, "先冲正转让")
+    ledger.run(services.reject_operation, ledger.session, ledger.manager, rev, "先冲正转让")
     # And refused at once when requested now.
     assert ledger.refused(services.reverse_operation, ledger.session, ledger.manager, sub,
                           reason="错") == "INSUFFICIENT_SHARES"
@@ -257,9 +260,9 @@ def test_convert_surplus_obeys_the_cap(ledger):
 def test_every_write_is_audited(ledger):
     a = ledger.member()
     op = ledger.done("subscribe", a, amount_fen=100)
-    services.reject_operation(ledger.session, ledger.manager,
+    ledger.run(services.reject_operation, ledger.session, ledger.manager,
                               ledger.submit("subscribe", a, amount_fen=1), "不")
-    services.reverse_operation(ledger.session, ledger.manager, op, reason="错")
+    ledger.run(services.reverse_operation, ledger.session, ledger.manager, op, reason="错")
     actions = ledger.session.execute(select(AuditEntry.action).where(
         AuditEntry.object_type == "share_operation").order_by(AuditEntry.seq)).scalars().all()
     assert actions == ["share_operation.submit", "share_operation.approve",

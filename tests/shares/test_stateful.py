@@ -22,9 +22,11 @@ from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, r
                                  run_state_machine_as_test)
 from sqlalchemy import select
 
+from coop import clock
 from coop.errors import DomainError
 from coop.registry.models import Member
 from coop.shares import services
+from coop.transaction import unit_of_work
 from coop.shares.models import ShareBalance, ShareLine, ShareOperation, ShareRegisterHead
 from coop.shares.register import holdings_as_of
 from tests.conftest import empty_all_tables
@@ -130,9 +132,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _attempt(self, fn, *args, **kw):
         try:
-            return fn(*args, **kw), None
+            with unit_of_work(self.session):
+                return fn(*args, **kw), None
         except DomainError as exc:
-            self.session.rollback()
             return None, exc.code
 
     @rule(member=st.integers(0, FARMERS), kind=st.sampled_from(KINDS),
@@ -160,7 +162,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _submit(self, type, member, to, kind, amount, day, approve_now):
         future = day == len(DAYS)
-        on = services.local_today() + timedelta(days=1) if future else DAYS[day]
+        on = clock.today() + timedelta(days=1) if future else DAYS[day]
         value = {"amount_fen": amount}
         if type == "subscribe" and kind == "land" and amount % 8 == 0:
             # by area: amount/8 hundredths of a mu at 800,000 fen per mu = amount × 1,000 fen
@@ -258,7 +260,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def register_matches_the_model_and_the_lines(self):
         rows = self.session.execute(select(ShareLine.effective_on, ShareLine.member_id,
                                            ShareLine.kind, ShareLine.delta_fen)).all()
-        for day in DAYS + [services.local_today()]:
+        for day in DAYS + [clock.today()]:
             from_lines = {k: v for k, v in self.holdings(rows, day).items() if v}
             from_model = {k: v for k, v in self.holdings(self.expected, day).items() if v}
             register = {(m, k): v for m, kinds in
@@ -329,10 +331,11 @@ class LedgerWithBystandersMachine(LedgerMachine):
         for _ in range(BYSTANDERS):
             member = make.member(self.coop, joined_on=START)
             self.status[member.id] = "active"
-            op = services.submit_operation(self.session, self.manager, self.coop,
-                                           type="subscribe", member_id=member.id,
-                                           kind="cash", effective_on=START, amount_fen=100)
-            services.approve_operation(self.session, self.manager, op)
+            with unit_of_work(self.session):
+                op = services.submit_operation(self.session, self.manager, self.coop,
+                                               type="subscribe", member_id=member.id,
+                                               kind="cash", effective_on=START, amount_fen=100)
+                services.approve_operation(self.session, self.manager, op)
             self.ops.append(ModelOp(op.id, "subscribe", member.id, "cash", 100, START,
                                     status="approved",
                                     deltas=[(START, member.id, "cash", 100)]))
