@@ -31,9 +31,11 @@ def test_a_connection_returned_mid_transaction_is_rolled_back(db, make):
 
 
 @pytest.mark.skipif(not is_mysql(), reason="SQLite rolls back in-process: no round trip")
-def test_a_request_ends_its_transaction_once(client, make, monkeypatch):
+def test_a_request_ends_its_transaction_once(client, db, make, monkeypatch):
     import pymysql.connections
     user, headers = make.login("county_admin", make.county())
+    url = f"/api/v1/users/{user.id}"
+    db.session.close()   # the test's own session holds no transaction into the request
     sent = []
     for name in ("commit", "rollback"):
         original = getattr(pymysql.connections.Connection, name)
@@ -42,5 +44,5 @@ def test_a_request_ends_its_transaction_once(client, make, monkeypatch):
             sent.append(name)
             return original(self)
         monkeypatch.setattr(pymysql.connections.Connection, name, counting)
-    assert client.get(f"/api/v1/users/{user.id}", headers=headers).status_code == 200
+    assert client.get(url, headers=headers).status_code == 200
     assert sent == ["commit"]
