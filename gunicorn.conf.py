@@ -4,7 +4,7 @@ Worker class and count come from `bench/load.py --sweep` on the 2-core machine: 
 workers, one request at a time each, beat gthread at every count we tried (the work is
 CPU-bound Python; threads only add GIL hand-offs), and CPUs + 1 workers beat 2 × CPUs + 1
 (more processes than cores just queue). nginx in front buffers slow clients, so a sync
-worker never waits on a phone's network. README "Serving in production" has the numbers.
+worker never waits on a phone's network. docs/performance.md has the numbers.
 """
 import multiprocessing
 import os

@@ -144,7 +144,7 @@ def require_role(roles) -> None:
 def load_scoped(model, obj_id, roles=None):
     """Load `model` by id if it lies in the caller's scope for `roles`, else 404.
 
-    Also used by services for ids named in a request body (a village, a member…).
+    Routes also use it for ids named in a request body (a village, a member…).
     """
     roles = roles if roles is not None else g.get("policy_roles", ANY_USER)
     if not isinstance(obj_id, int) or isinstance(obj_id, bool) or not 0 < obj_id <= MAX_ID:
