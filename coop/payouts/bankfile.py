@@ -9,29 +9,20 @@ remains to be paid. Every download is audited.
 """
 from __future__ import annotations
 
-import csv
-import io
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import coop.audit as audit
 import coop.crypto as crypto
+import coop.csvfile as csvfile
 from coop.money import format_yuan
 from coop.payouts.models import PayoutBatch, PayoutLine
 
 COLUMNS = ("户名", "账号", "开户行", "金额(元)", "附言")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def reference(batch: PayoutBatch, line_id: int) -> str:
     return f"{batch.year}-B{batch.id}-L{line_id}"
-
-
-def _cell(text: str | None) -> str:
-    """Neutralize spreadsheet formulas (CSV injection) in free text."""
-    text = text or ""
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def bank_file(session: Session, actor, batch: PayoutBatch) -> bytes:
@@ -42,13 +33,12 @@ def bank_file(session: Session, actor, batch: PayoutBatch) -> bytes:
         .where(PayoutLine.batch_id == batch.id, PayoutLine.status == "pending",
                PayoutLine.reverses_id.is_(None))
         .order_by(PayoutLine.id)).all()
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    rows = [COLUMNS]
     for line in lines:
         account = crypto.decrypt(line.bank_account_enc) if line.bank_account_enc else ""
-        writer.writerow((_cell(line.payee_name), account, _cell(line.bank_name),
-                         format_yuan(line.amount_fen), reference(batch, line.id)))
+        rows.append((line.payee_name, account, line.bank_name,
+                     format_yuan(line.amount_fen), reference(batch, line.id)))
     audit.record(session, actor, "payout_batch.bank_file", "payout_batch", batch.id,
                  after={"lines": len(lines), "total_fen": sum(x.amount_fen for x in lines)})
-    return out.getvalue().encode("utf-8-sig")
+    # The one CSV writer: formulas neutralised in every cell, UTF-8 with BOM, CRLF.
+    return csvfile.to_bytes(rows)

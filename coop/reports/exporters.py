@@ -11,12 +11,11 @@ formatting, so the XML holds the exact decimal text ("1234.50"), no float is com
 """
 from __future__ import annotations
 
-import csv
-import io
 from typing import BinaryIO, Callable, Iterable
 
 import xlsxwriter
 
+import coop.csvfile as csvfile
 from coop.money import format_yuan
 from coop.reports.layout import (AMOUNT_COL, DATE_COL, HEADERS, ID_COLS, WIDTHS, line_cells,
                                  no_progress, subtotal_cells, summary_rows, yuan)
@@ -30,19 +29,17 @@ CONTENT_TYPES = {
 }
 def write_csv(report: ReportScope, rows: Iterable, fh: BinaryIO,
               on_line: Callable[[], None] = no_progress) -> None:
-    """UTF-8 with BOM (so Excel opens it as UTF-8), amounts as exact yuan text."""
-    text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
-    writer = csv.writer(text)
-    writer.writerow(HEADERS)
-    for item in rows:
-        is_line = not isinstance(item, Subtotal)
-        cells = line_cells(item) if is_line else subtotal_cells(item)
-        cells[AMOUNT_COL] = format_yuan(cells[AMOUNT_COL])
-        writer.writerow(["" if c is None else c for c in cells])
-        if is_line:
-            on_line()
-    text.flush()
-    text.detach()
+    """UTF-8 with BOM (so Excel opens it as UTF-8), amounts as exact yuan text; names,
+    bank names and refs pass the one CSV writer's formula neutralisation."""
+    with csvfile.writer(fh) as writer:
+        writer.writerow(HEADERS)
+        for item in rows:
+            is_line = not isinstance(item, Subtotal)
+            cells = line_cells(item) if is_line else subtotal_cells(item)
+            cells[AMOUNT_COL] = format_yuan(cells[AMOUNT_COL])
+            writer.writerow(cells)
+            if is_line:
+                on_line()
 
 
 def write_xlsx(report: ReportScope, rows: Iterable, fh: BinaryIO,
