@@ -96,7 +96,8 @@ class DistributionPlan(db.Model):
     method: Mapped[str] = mapped_column(String(16), nullable=False)
     reserve_rate: Mapped[Decimal] = mapped_column(Numeric(9, 4), nullable=False)
     patronage_rate: Mapped[Decimal | None] = mapped_column(Numeric(9, 4))
-    status: Mapped[str] = mapped_column(String(20), nullable=False, default="draft")
+    status: Mapped[str] = mapped_column(String(20), nullable=False,
+                                        default=PlanStatus.DRAFT)
     # The figures the plan was computed from, and what it computed.
     revenue_fen: Mapped[money]
     cost_fen: Mapped[money]

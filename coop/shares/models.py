@@ -46,7 +46,8 @@ class ShareOperation(db.Model):
     tickets: Mapped[int | None] = mapped_column(Integer)
     effective_on: Mapped[date] = mapped_column(Date, nullable=False)
     note: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="submitted")
+    status: Mapped[str] = mapped_column(String(16), nullable=False,
+                                        default=OperationStatus.SUBMITTED)
     reverses_id: Mapped[int | None] = fk("share_operations.id")
     # For convert_surplus: the distribution plan the converted surplus came from.
     distribution_id: Mapped[int | None] = mapped_column(BigInteger)
