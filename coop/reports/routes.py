@@ -11,8 +11,10 @@ import tempfile
 from urllib.parse import quote
 
 from flask import current_app, send_file
+from marshmallow import Schema, fields
 
-from auth.policy import COOP_WRITE, COUNTY, access, caller, grants_for, load_scoped
+from auth.policy import (ANY_USER, COOP_WRITE, COUNTY, access, caller, grants_for,
+                         load_scoped)
 import coop.clock as clock
 from coop.api import Blueprint
 from coop.errors import Forbidden, ServiceUnavailable
@@ -20,7 +22,7 @@ from coop.extensions import db
 from coop.pagination import page_schema
 from coop.places.models import County, Town
 from coop.registry.models import Cooperative
-from coop.reports import me
+from coop.reports import me, tasks
 from coop.reports.dashboard import DEFAULT_INCOME_THRESHOLDS_FEN, dashboard
 from coop.reports.exporters import CONTENT_TYPES, export
 from coop.reports.payouts_report import lines_page, payout_totals, report_rows, scope_of
@@ -143,3 +145,28 @@ def my_account(args):
     """My member account (成员账户, Art. 43) in each cooperative I belong to."""
     members = me.members_of(db.session, _my_member_ids())
     return me.my_accounts(db.session, members, args.get("year"), clock.today())
+
+
+class TaskOut(Schema):
+    kind = fields.String(metadata={"description": "application_to_decide | disbursement_to_make"
+                                   " | round_to_approve | scores_to_enter | operation_to_approve"
+                                   " | plan_ready_to_approve | batch_with_failed_lines"})
+    object_type = fields.String()
+    object_id = fields.Integer()
+    title = fields.String()
+    since = fields.DateTime()
+
+
+class TasksOut(Schema):
+    items = fields.List(fields.Nested(TaskOut), required=True)
+    total = fields.Integer(required=True)
+
+
+@blp.route("/me/tasks", methods=["GET"])
+@access(ANY_USER)
+@blp.response(200, TasksOut)
+def my_tasks():
+    """What waits on me now (待办), computed from the data for every role I hold, the
+    longest-waiting first: the console's home page and the mini-program's to-do list."""
+    items = [task._asdict() for task in tasks.my_tasks(db.session)]
+    return {"items": items, "total": len(items)}
