@@ -7,6 +7,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate
 
 from coop.dbtypes import MAX_ID
+from coop.validators import past_date_problem
 from coop.money import MAX_FEN
 
 RATE_PATTERN = re.compile(r"^(0(\.\d{1,4})?|1(\.0{1,4})?)$")
@@ -55,3 +56,14 @@ class NoBodyIn(Schema):
     """The body of an action that takes none: it may be left out or be `{}`, and unknown
     fields are 422 like everywhere else (a stray `amount_fen` must not be ignored).
     Use with `@blp.arguments(NoBodyIn, required=False)`."""
+
+
+class PastDate(fields.Date):
+    """The date of something that has happened (joined, left, paid, held, founded): not
+    after China's today, not before 1949-10-01 (coop.validators.past_date_problem)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if (problem := past_date_problem(day)) is not None:
+            raise ValidationError(problem)
+        return day

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from coop.errors import ValidationFailed
+import coop.clock as clock
+from coop.errors import RuleViolation, ValidationFailed
 
 # GB 11643-1999: 18-character citizen ID number, last character a mod-11 check.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -36,7 +37,7 @@ def is_valid_id_card(number: str) -> bool:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return False
-    if born.year < 1900 or born > date.today():
+    if born.year < 1900 or born > clock.today():
         return False
     return id_card_check_char(number[:17]) == number[17]
 
@@ -77,3 +78,33 @@ def check_year(year: int) -> None:
     """Refuse a year outside MIN_YEAR..MAX_YEAR (422), so a typo never becomes data."""
     if not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
         raise ValidationFailed("年度超出范围", errors={"year": [f"{MIN_YEAR}..{MAX_YEAR}"]})
+
+
+# Past events (a member joining or leaving, a payment, a trade, an assembly, a status
+# change, a share operation's effective date) are judged on China's calendar: nothing not
+# yet happened is accepted as done, and nothing before the People's Republic — a year
+# typo such as 0224 or 1024 — becomes data.
+EARLIEST_EVENT = date(1949, 10, 1)
+
+
+def past_date_problem(day: date, today: date | None = None) -> str | None:
+    """Why `day` cannot be the date of something that has happened, or None. `today`
+    defaults to China's (coop.clock); the one rule every past-event date goes through."""
+    today = today or clock.today()
+    if day > today:
+        return f"不能晚于今天（{today.isoformat()}）"
+    if day < EARLIEST_EVENT:
+        return f"不能早于 {EARLIEST_EVENT.isoformat()}，请核对年份"
+    return None
+
+
+def check_past_date(day: date, field: str, label: str = "日期", *, code: str | None = None,
+                    today: date | None = None) -> None:
+    """Refuse a past-event date (422): VALIDATION_FAILED, or the rule `code` a contract
+    names (EFFECTIVE_DATE_IN_FUTURE for share operations)."""
+    problem = past_date_problem(day, today)
+    if problem is None:
+        return
+    if code is not None and day > (today or clock.today()):
+        raise RuleViolation(f"{label}{problem}", code=code, errors={field: [problem]})
+    raise ValidationFailed(f"{label}{problem}", errors={field: [problem]})

@@ -15,17 +15,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import coop.audit as audit
-import coop.clock as clock
 from coop.county.models import ApplicationStatus as Status
 from coop.county.models import SubsidyApplication
 from coop.county.programs import (FOUR_EYES_REQUIRED, mark_disbursed, program_of_county,
                                   reserve)
 from coop.dbtypes import utcnow
-from coop.errors import Forbidden, ValidationFailed
+from coop.errors import Forbidden
 from coop.payouts.models import BatchStatus, LineStatus, PayoutLine
 from coop.payouts.services import Payee, create_batch
 from coop.registry.models import Cooperative
 from coop.transaction import transition
+from coop.validators import check_past_date
 
 CONFLICT = "申请当前状态不允许此操作"
 
@@ -79,8 +79,7 @@ def disburse_application(session: Session, actor, app: SubsidyApplication, paid_
     Four eyes: the disburser must not be the approver (403 FOUR_EYES_REQUIRED). The
     payout batch line is written as already paid, with the bank's reference.
     """
-    if paid_on > clock.today():
-        raise ValidationFailed("拨付日期不能晚于今天", errors={"paid_on": ["in the future"]})
+    check_past_date(paid_on, "paid_on", "拨付日期")
     if app.approved_by == actor.id:
         raise Forbidden("批准人不能同时办理拨付，须由另一名财政人员办理",
                         code=FOUR_EYES_REQUIRED)

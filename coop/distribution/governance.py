@@ -32,6 +32,7 @@ from coop.errors import Conflict, RuleViolation, ValidationFailed
 from coop.registry.models import Cooperative
 from coop.shares.services import convert_surplus
 from coop.transaction import transition
+from coop.validators import past_date_problem
 
 CANCELLABLE = (Status.DRAFT, Status.SUBMITTED, Status.ASSEMBLY_APPROVED, Status.PUBLICIZED)
 MAX_EXTRA_VOTE_SHARE = 5   # extra votes ≤ basic votes / 5, i.e. 20% (Art. 22)
@@ -75,7 +76,7 @@ def record_assembly(session: Session, actor, plan: DistributionPlan, tally: dict
         raise ValidationFailed("赞成、反对、弃权票之和超过了表决权总数",
                                errors={"votes_for": ["票数之和不能超过 基本+附加 表决权"]})
     held_on = tally["held_on"]
-    if held_on > clock.today() or held_on.year < plan.year:
+    if past_date_problem(held_on) is not None or held_on.year < plan.year:
         raise ValidationFailed("成员大会日期须在分配年度之后、且不晚于今天",
                                errors={"held_on": [f"{plan.year}-01-01 至今天"]})
     adopted = tally["votes_for"] * 2 > basic + extra

@@ -27,6 +27,7 @@ from coop.distribution.services import lock_open_year
 from coop.errors import TooLarge, ValidationFailed
 from coop.money import MAX_FEN, MoneyError, parse_yuan
 from coop.registry.models import Cooperative, Member
+from coop.validators import past_date_problem
 
 MAX_ROWS = 20_000
 MAX_NOTE = 255
@@ -79,8 +80,8 @@ def import_trades(session: Session, actor, coop: Cooperative, year: int,
         day = row["occurred_on"]
         if day.year != year:
             errors.add(label, "occurred_on", f"日期须在 {year} 年内")
-        elif day > today:
-            errors.add(label, "occurred_on", "日期不能晚于今天")
+        elif (problem := past_date_problem(day, today)) is not None:
+            errors.add(label, "occurred_on", f"日期{problem}")
         if not -MAX_FEN <= row["amount_fen"] <= MAX_FEN:
             errors.add(label, "amount_fen", "金额超出范围")
         added[row["member_id"]] += row["amount_fen"]

@@ -17,12 +17,14 @@ from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 import coop.audit as audit
+import coop.clock as clock
 from coop.dbtypes import utcnow
 from coop.errors import Conflict, RuleViolation, ValidationFailed
 from coop.payouts.models import PayoutBatch, PayoutLine
 from coop.payouts.services import Payee, create_batch
 from coop.registry.models import Member
 from coop.transaction import flush_or_conflict
+from coop.validators import past_date_problem
 
 
 # What paid money means to the layer that made the batch (a reward round's program
@@ -92,7 +94,8 @@ def _result_problem(result: dict, line: PayoutLine | None, ids: list[int],
     if result["status"] == "paid":
         if not result.get("bank_ref") or result.get("paid_on") is None:
             return "已支付须填写银行流水号和支付日期"
-        if result["paid_on"] > today or result["paid_on"] < batch.created_at.date():
+        if (past_date_problem(result["paid_on"], today) is not None
+                or result["paid_on"] < clock.china_time(batch.created_at).date()):
             return "支付日期须在批次生成之后、且不晚于今天"
     if line.status != "pending":
         same = (line.status == result["status"]

@@ -19,6 +19,7 @@ from coop.errors import Conflict, RuleViolation, ValidationFailed
 from coop.registry import people
 from coop.registry.cooperatives import ensure_open
 from coop.registry.models import Cooperative, Member
+from coop.validators import check_past_date, past_date_problem
 
 ORGANISATION_TYPES = ("collective", "enterprise", "other")
 SNAPSHOT_FIELDS = ("name", "member_type", "id_card_masked", "phone", "joined_on", "left_on",
@@ -63,6 +64,8 @@ def check_member(values: dict) -> tuple[dict, dict[str, str]]:
         problems.update(people.bank_problems(clean.get("bank_name"), clean.get("bank_account")))
     if "joined_on" in values:
         clean["joined_on"] = values["joined_on"]
+        if (problem := past_date_problem(values["joined_on"])) is not None:
+            problems["joined_on"] = problem
     return clean, problems
 
 
@@ -186,6 +189,7 @@ def leave(session: Session, actor, member: Member, on: date, reason: str) -> Mem
         raise ValidationFailed("请填写退社原因", errors={"reason": ["不能为空"]})
     if member.status != "active":
         raise Conflict("该成员已退社")
+    check_past_date(on, "on", "退社日期")
     if on < member.joined_on:
         raise ValidationFailed("退社日期不能早于入社日期", errors={"on": ["早于入社日期"]})
     before = snapshot(member)

@@ -5,7 +5,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from coop.dbtypes import MAX_ID
-from coop.fields import Fen, Id, Rate
+from coop.fields import Fen, Id, PastDate, Rate
 from coop.pagination import PageArgs
 from coop.registry.models import (COOP_STATUSES, DISTRIBUTION_METHODS, MEMBER_TYPES,
                                   OFFICER_ROLES)
@@ -40,7 +40,7 @@ class CooperativeIn(CharterFields):
     credit_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
     village_id = Id(required=True)
     zone_id = Id(allow_none=True)
-    founded_on = fields.Date(required=True)
+    founded_on = PastDate(required=True)
     distribution_method = fields.String(required=True,
                                         validate=validate.OneOf(DISTRIBUTION_METHODS))
     land_rate_fen_per_mu = Fen(required=True)
@@ -55,7 +55,7 @@ class CooperativePatch(CharterFields):
     credit_code = fields.String(validate=validate.Length(min=1, max=32))
     village_id = Id()
     zone_id = Id(allow_none=True)
-    founded_on = fields.Date()
+    founded_on = PastDate()
 
 
 class CooperativeOut(Schema):

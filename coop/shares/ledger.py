@@ -21,7 +21,9 @@ from coop.errors import Conflict, RuleViolation, ValidationFailed
 from coop.money import MAX_FEN
 from coop.registry.models import Cooperative, Member
 from coop.shares import membership, rules
-from coop.shares.models import ShareBalance, ShareLine, ShareOperation, ShareRegisterHead
+from coop.shares.models import (OperationStatus, ShareBalance, ShareLine, ShareOperation,
+                                ShareRegisterHead)
+from coop.validators import check_past_date
 from coop.shares.register import (BALANCE_COLUMNS, any_line_after, by_date, by_member,
                                   line_sums)
 
@@ -292,9 +294,8 @@ def execute(session: Session, actor, op: ShareOperation, coop: Cooperative,
     session.refresh(op, with_for_update=True)
     if op.status != "submitted":
         raise Conflict("该股权操作已处理，不能再次审批")
-    if op.effective_on > today:
-        raise RuleViolation("生效日期不能晚于今天", code="EFFECTIVE_DATE_IN_FUTURE",
-                            errors={"effective_on": ["in the future"]})
+    check_past_date(op.effective_on, "effective_on", "生效日期", code="EFFECTIVE_DATE_IN_FUTURE",
+                    today=today)
     # Membership may have changed since submission (left, or holds nothing any more).
     member = membership.member_of(session, coop, op.member_id, "member_id")
     if op.type == "transfer":

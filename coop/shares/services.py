@@ -29,6 +29,7 @@ from coop.shares import ledger, membership, rules
 from coop.shares.models import KINDS, ShareOperation
 from coop.shares.models import OperationStatus as Status
 from coop.transaction import transition
+from coop.validators import check_past_date
 
 REQUEST_TYPES = ("subscribe", "transfer", "redeem", "convert_surplus")
 # 财政补助量化的股份只参与分配，不得转让、退还
@@ -153,9 +154,7 @@ def _new_operation(session: Session, actor, coop: Cooperative, *, type: str, mem
                    distribution_id=None) -> ShareOperation:
     if kind not in KINDS:
         raise ValidationFailed("不支持的出资方式", errors={"kind": [f"one of {KINDS}"]})
-    if effective_on > clock.today():
-        raise RuleViolation("生效日期不能晚于今天", code="EFFECTIVE_DATE_IN_FUTURE",
-                            errors={"effective_on": ["in the future"]})
+    check_past_date(effective_on, "effective_on", "生效日期", code="EFFECTIVE_DATE_IN_FUTURE")
     if type in ("transfer", "redeem") and kind in LOCKED_KINDS:
         raise RuleViolation("财政补助量化形成的股份不得转让或退还", code="NOT_TRANSFERABLE",
                             errors={"kind": [kind]})
