@@ -13,7 +13,7 @@ from decimal import Decimal
 from auth.models import SCOPE_OF_ROLE, RoleAssignment, User
 from auth.tokens import issue_pair
 from coop import crypto
-from coop.places.models import County, Town, Village, Zone, ZoneVillage
+from coop.places.models import County, Town, Village, VillageSecretary, Zone, ZoneVillage
 from coop.registry.models import Cooperative, Member
 from coop.validators import id_card_check_char, uscc_check_char
 
@@ -63,9 +63,14 @@ class Factory:
                 secretary: str = "李书记") -> Village:
         town = town or self.town()
         n = next(_seq)
-        return self._save(Village(county_id=town.county_id, town_id=town.id,
-                                  name=name or f"村{n}", code=f"3717221{n:05d}",
-                                  party_secretary_name=secretary))
+        village = self._save(Village(county_id=town.county_id, town_id=town.id,
+                                     name=name or f"村{n}", code=f"3717221{n:05d}",
+                                     party_secretary_name=secretary))
+        if secretary:
+            # The secretary is a dated term (CONTRACT §10): in office since long ago.
+            self._save(VillageSecretary(county_id=village.county_id, village_id=village.id,
+                                        name=secretary, start_on=date(2000, 1, 1)))
+        return village
 
     def zone(self, villages: list[Village], name: str | None = None) -> Zone:
         first = villages[0]

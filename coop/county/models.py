@@ -1,8 +1,9 @@
 """Tables of the county-money capability.
 
-Village collective income (村集体经营性收入) per year: entered by the county, and fed
-automatically by the collective member's distribution line. Each contribution is kept as
-a row (the breakdown); the year's income is their sum.
+Village collective income (村集体经营性收入) per year: exactly the figure the county
+enters (source 'entered'). Rows of source 'distribution' were written by the first wave,
+which added the collective member's dividend to the income; they are kept as history and
+count for nothing (the dividends are shown beside the income, read from payout lines).
 
 Evaluations (考核): one score per department and year. Reward rules (奖励办法) per county
 and year. Reward rounds (奖励轮次) with their lines. Budgeted programs (专项资金) and the
@@ -15,8 +16,8 @@ from decimal import Decimal
 
 from enum import StrEnum
 
-from sqlalchemy import (BigInteger, CheckConstraint, Date, Integer, Numeric, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Integer, Numeric, String,
+                        Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coop.dbtypes import UTCDateTime, created_at, fk, intpk, utcnow
@@ -46,6 +47,10 @@ ROUND_STATES = tuple(RoundStatus)
 # A round in one of these states blocks another round for the same county and year.
 LIVE_ROUND_STATES = (RoundStatus.DRAFT, RoundStatus.APPROVED)
 REWARD_LINE_KINDS = ("award", "secretary", "manager")
+# Who shares the managers' rate: officer roles of the register, and professional managers.
+MANAGER_ROLE_CHOICES = ("chair", "director", "supervisor_chair", "supervisor", "accountant",
+                        "professional_manager")
+DEFAULT_MANAGER_ROLES = ("chair", "director", "professional_manager")
 APPLICATION_STATES = tuple(ApplicationStatus)
 
 
@@ -113,6 +118,11 @@ class RewardRule(db.Model):
     good_min_score: Mapped[int] = mapped_column(Integer, nullable=False)
     pass_min_score: Mapped[int] = mapped_column(Integer, nullable=False)
     program_id: Mapped[int] = fk("programs.id", nullable=False)
+    # 一次性奖补: a cooperative awarded in an earlier approved round gets no award again.
+    award_once: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Comma-separated MANAGER_ROLE_CHOICES: who shares the managers' rate.
+    manager_roles: Mapped[str] = mapped_column(String(255), nullable=False,
+                                               default=",".join(DEFAULT_MANAGER_ROLES))
     updated_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow,
@@ -178,6 +188,8 @@ class RewardLine(db.Model):
     income_prev_fen: Mapped[int | None] = mapped_column(BigInteger)
     income_fen: Mapped[int | None] = mapped_column(BigInteger)
     rate: Mapped[Decimal | None] = mapped_column(Numeric(9, 4))
+    # Why the payee qualifies, as people read it ("理事长", "村党组织书记", "考核优秀").
+    reason: Mapped[str | None] = mapped_column(String(64))
     # Where to pay, when known (coop/county/managers.py); else the bank file leaves it open.
     member_id: Mapped[int | None] = fk("members.id")
     bank_name: Mapped[str | None] = mapped_column(String(64))
@@ -200,7 +212,11 @@ class Program(db.Model):
     county_id: Mapped[int] = fk("counties.id", nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(128), nullable=False)
     year: Mapped[int] = mapped_column(Integer, nullable=False)
+    # A fund that runs several years ends in end_year (NULL: the program's own year only).
+    end_year: Mapped[int | None] = mapped_column(Integer)
     budget_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # No cooperative is approved more than this over the program (NULL: no cap).
+    per_recipient_cap_fen: Mapped[int | None] = mapped_column(BigInteger)
     committed_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     disbursed_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
@@ -215,6 +231,10 @@ class Program(db.Model):
     @property
     def available_fen(self) -> int:
         return self.budget_fen - self.committed_fen - self.disbursed_fen
+
+    @property
+    def last_year(self) -> int:
+        return self.end_year if self.end_year is not None else self.year
 
 
 class SubsidyApplication(db.Model):
@@ -231,6 +251,8 @@ class SubsidyApplication(db.Model):
     cooperative_id: Mapped[int] = fk("cooperatives.id", nullable=False, index=True)
     program_id: Mapped[int] = fk("programs.id", nullable=False, index=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # What finance granted (≤ amount_fen); NULL until approved. Budget moves use it.
+    approved_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
     purpose: Mapped[str] = mapped_column(String(500), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="submitted")
     created_by: Mapped[int] = fk("users.id", nullable=False)

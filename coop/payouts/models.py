@@ -24,6 +24,8 @@ class BatchStatus(StrEnum):
 
 
 class LineStatus(StrEnum):
+    # held: the payee has no bank account; out of the bank file until one is given.
+    HELD = "held"
     PENDING = "pending"
     PAID = "paid"
     FAILED = "failed"

@@ -4,7 +4,9 @@ Each row carries `county_id` (a County is its own) so the policy layer can scope
 """
 from __future__ import annotations
 
-from sqlalchemy import String, UniqueConstraint
+from datetime import date
+
+from sqlalchemy import Date, String, Text, UniqueConstraint
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,7 +48,33 @@ class Village(db.Model):
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     # 12-digit statistical division code (统计用区划代码)
     code: Mapped[str] = mapped_column(String(12), nullable=False, unique=True)
+    # The name of the secretary in office when the terms last changed: a record kept for
+    # old readers. What people see and rules judge is read from the dated terms
+    # (VillageSecretary, coop/places/secretaries.py), never from this column.
     party_secretary_name: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[created_at]
+
+
+class VillageSecretary(db.Model):
+    """A term of a village party organisation's secretary (村党组织书记): dated, kept for
+    ever. Terms of one village never overlap; `end_on` NULL is a term still running."""
+
+    __tablename__ = "village_secretaries"
+
+    id: Mapped[intpk]
+    county_id: Mapped[int] = fk("counties.id", nullable=False, index=True)
+    village_id: Mapped[int] = fk("villages.id", nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    id_card_enc: Mapped[str | None] = mapped_column(Text)
+    id_card_hash: Mapped[str | None] = mapped_column(String(64))
+    id_card_masked: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    start_on: Mapped[date] = mapped_column(Date, nullable=False)
+    end_on: Mapped[date | None] = mapped_column(Date)
+    bank_name: Mapped[str | None] = mapped_column(String(64))
+    bank_account_enc: Mapped[str | None] = mapped_column(Text)
+    bank_account_hash: Mapped[str | None] = mapped_column(String(64))
+    bank_account_masked: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[created_at]
 
 

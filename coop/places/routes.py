@@ -8,13 +8,14 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
-from auth.policy import COUNTY, COUNTY_ADMIN, access, current_user, scoped
+from auth.policy import COUNTY, COUNTY_ADMIN, COUNTY_MONEY, access, current_user, scoped
 from coop.api import Blueprint
 from coop.extensions import db
 from coop.pagination import PageArgs, page_schema, paginate
-from coop.places import services
-from coop.places.models import County, Town, Village, Zone
-from coop.places.schemas import (CountyIn, CountyOut, TownIn, TownOut, VillageIn, VillageOut,
+from coop.places import secretaries, services
+from coop.places.models import County, Town, Village, VillageSecretary, Zone
+from coop.places.schemas import (CountyIn, CountyOut, SecretaryIn, SecretaryOut,
+                                 SecretaryPatch, TownIn, TownOut, VillageIn, VillageOut,
                                  ZoneIn, ZoneOut)
 
 blp = Blueprint("places", __name__, url_prefix="/api/v1", description="县、乡镇、村与片区")
@@ -77,21 +78,62 @@ class Villages(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, page_schema(VillageOut))
     def get(self, args, town):
-        return _page(select(Village).where(Village.town_id == town.id), Village, args)
+        page = _page(select(Village).where(Village.town_id == town.id), Village, args)
+        page["items"] = services.village_dicts(db.session, page["items"])
+        return page
 
     @access(COUNTY_ADMIN, Town, "town_id")
     @blp.arguments(VillageIn)
     @blp.response(201, VillageOut)
     def post(self, data, town):
-        """A village: `code` is its 12-digit statistical code, under the town's/county's."""
-        return services.create_village(db.session, current_user(), town, **data)
+        """A village: `code` is its 12-digit statistical code, under the town's/county's;
+        `party_secretary_name` opens a secretary's term from today."""
+        village = services.create_village(db.session, current_user(), town, **data)
+        return services.village_dicts(db.session, [village])[0]
 
 
 @blp.route("/villages/<int:village_id>", methods=["GET"])
 @access(COUNTY, Village, "village_id")
 @blp.response(200, VillageOut)
 def get_village(village):
-    return village
+    return services.village_dicts(db.session, [village])[0]
+
+
+@blp.route("/villages/<int:village_id>/secretaries")
+class VillageSecretaries(MethodView):
+    @access(COUNTY, Village, "village_id")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(SecretaryOut))
+    def get(self, args, village):
+        """村党组织书记: the village's terms, newest first."""
+        page = paginate(db.session, secretaries.terms_query(village), args["page"],
+                        args["per_page"])
+        page["items"] = [secretaries.term_view(t) for t in page["items"]]
+        return page
+
+    @access(COUNTY_MONEY, Village, "village_id")
+    @blp.arguments(SecretaryIn)
+    @blp.response(201, SecretaryOut)
+    def post(self, data, village):
+        """Open a term; terms of one village never overlap (422 TERM_OVERLAP)."""
+        return secretaries.term_view(
+            secretaries.add_term(db.session, current_user(), village, data))
+
+
+@blp.route("/village-secretaries/<int:secretary_id>")
+class VillageSecretaryItem(MethodView):
+    @access(COUNTY, VillageSecretary, "secretary_id")
+    @blp.response(200, SecretaryOut)
+    def get(self, secretary):
+        return secretaries.term_view(secretary)
+
+    @access(COUNTY_MONEY, VillageSecretary, "secretary_id")
+    @blp.arguments(SecretaryPatch)
+    @blp.response(200, SecretaryOut)
+    def patch(self, data, secretary):
+        """End the term, or change the phone or the bank account (audited)."""
+        return secretaries.term_view(
+            secretaries.update_term(db.session, current_user(), secretary, data))
 
 
 @blp.route("/counties/<int:county_id>/zones")

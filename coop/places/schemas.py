@@ -43,7 +43,48 @@ class VillageOut(Schema):
     town_id = fields.Integer()
     name = fields.String()
     code = fields.String()
-    party_secretary_name = fields.String(allow_none=True)
+    party_secretary_name = fields.String(
+        allow_none=True, dump_only=True,
+        metadata={"description": "the secretary in office today (read-only; see "
+                                 "/villages/{id}/secretaries)"})
+
+
+class SecretaryPersonIn(Schema):
+    name = fields.String(required=True, validate=NAME)
+    id_card_no = fields.String(allow_none=True, validate=validate.Length(max=32))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+
+
+class SecretaryIn(Schema):
+    person = fields.Nested(SecretaryPersonIn, required=True)
+    start_on = fields.Date(required=True)
+    end_on = fields.Date(allow_none=True)
+    bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
+    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
+
+
+class SecretaryPatch(Schema):
+    end_on = fields.Date(allow_none=True)
+    bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
+    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+
+
+class SecretaryPersonOut(Schema):
+    name = fields.String()
+    id_card_no = fields.String(allow_none=True, metadata={"description": "masked"})
+    phone = fields.String(allow_none=True, metadata={"description": "masked"})
+
+
+class SecretaryOut(Schema):
+    id = fields.Integer()
+    village_id = fields.Integer()
+    person = fields.Nested(SecretaryPersonOut)
+    start_on = fields.Date()
+    end_on = fields.Date(allow_none=True)
+    bank_name = fields.String(allow_none=True)
+    bank_account = fields.String(allow_none=True, metadata={"description": "masked"})
+    in_office = fields.Boolean()
 
 
 class ZoneIn(Schema):

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from auth.models import User
 import coop.audit as audit
 from coop.errors import Conflict, Forbidden, NotFound, RuleViolation
+import coop.clock as clock
+from coop.places import secretaries
 from coop.places.models import County, Town, Village, Zone, ZoneVillage
 from coop.transaction import flush_or_conflict
 
@@ -35,10 +37,16 @@ def town_dict(town: Town) -> dict:
     return {"id": town.id, "county_id": town.county_id, "name": town.name, "code": town.code}
 
 
-def village_dict(village: Village) -> dict:
+def village_dict(village: Village, secretary_name: str | None) -> dict:
     return {"id": village.id, "county_id": village.county_id, "town_id": village.town_id,
             "name": village.name, "code": village.code,
-            "party_secretary_name": village.party_secretary_name}
+            "party_secretary_name": secretary_name}
+
+
+def village_dicts(session: Session, villages: list[Village]) -> list[dict]:
+    """Villages as responses show them: the secretary is today's (dated terms)."""
+    names = secretaries.current_names(session, villages)
+    return [village_dict(v, names[v.id]) for v in villages]
 
 
 def _insert(session: Session, obj, conflict: Conflict):
@@ -91,10 +99,13 @@ def create_village(session: Session, actor: User, town: Town, *, name: str, code
     if session.execute(select(exists().where(Village.code == code))).scalar():
         raise taken
     village = _insert(session, Village(county_id=town.county_id, town_id=town.id, name=name,
-                                       code=code, party_secretary_name=party_secretary_name),
-                      taken)
+                                       code=code), taken)
     audit.record(session, actor, "village.create", "village", village.id,
-                 after=village_dict(village))
+                 after=village_dict(village, party_secretary_name))
+    if party_secretary_name:
+        # The name given at creation opens a term from today (CONTRACT §10).
+        secretaries.add_term(session, actor, village, {
+            "person": {"name": party_secretary_name}, "start_on": clock.today()})
     return village
 
 
@@ -148,8 +159,8 @@ def create_zone(session: Session, actor: User, county: County, *, name: str, tow
     if town is None or town.county_id != county.id:
         raise NotFound("乡镇不存在或不在本县")
     villages = _zone_villages(session, county, town, village_ids)
-    if secretary_name is not None and secretary_name not in {
-            v.party_secretary_name for v in villages}:
+    if secretary_name is not None and secretary_name not in set(
+            secretaries.current_names(session, villages).values()):
         raise RuleViolation("片区书记须从片区内各村党支部书记中产生",
                             code="ZONE_SECRETARY_INVALID",
                             errors={"secretary_name": ["not a secretary of these villages"]})

@@ -57,6 +57,11 @@ class Cooperative(db.Model):
                                                             default=Decimal("0.20"))
     collective_cap_applies: Mapped[bool] = mapped_column(Boolean, nullable=False,
                                                          default=False)
+    # The cooperative's basic account (基本存款账户): where county awards and subsidies go.
+    bank_name: Mapped[str | None] = mapped_column(String(64))
+    bank_account_enc: Mapped[str | None] = mapped_column(Text)
+    bank_account_hash: Mapped[str | None] = mapped_column(String(64))
+    bank_account_masked: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow,
                                                  onupdate=utcnow)
@@ -116,6 +121,11 @@ class PersonColumns:
     id_card_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     id_card_masked: Mapped[str] = mapped_column(String(32), nullable=False)
     phone: Mapped[str | None] = mapped_column(String(20))
+    # Where the county pays this person's reward share (encrypted, masked, as members').
+    bank_name: Mapped[str | None] = mapped_column(String(64))
+    bank_account_enc: Mapped[str | None] = mapped_column(Text)
+    bank_account_hash: Mapped[str | None] = mapped_column(String(64))
+    bank_account_masked: Mapped[str | None] = mapped_column(String(40))
 
 
 class Officer(PersonColumns, db.Model):

@@ -73,7 +73,8 @@ def test_county_admin_builds_towns_and_villages(client, db, county, admin):
     listed = client.get(f"{API}/towns/{town_id}/villages", headers=admin).get_json()
     assert [v["code"] for v in listed["items"]] == ["371722001201"]
     actions = db.session.execute(db.select(AuditEntry.action)).scalars().all()
-    assert actions == ["town.create", "village.create"]
+    # the name given at creation opens a secretary's term (CONTRACT §10)
+    assert actions == ["town.create", "village.create", "village_secretary.create"]
 
 
 def test_town_names_are_unique_within_a_county(client, county, admin):
