@@ -82,6 +82,13 @@ class Caller:
     is_superuser: bool
 
 
+def _bearer_identity() -> tuple[int, int]:
+    """(user id, token family id) of the request's bearer access token."""
+    claims = decode(_bearer_token(), "access")
+    g.token_claims = claims
+    return int(claims["sub"]), claims["fam"]
+
+
 def authenticate() -> Caller:
     """Resolve the bearer token to an active user whose token family is not revoked.
 
@@ -90,13 +97,12 @@ def authenticate() -> Caller:
     request, so it avoids ORM object loading; `current_user()` loads the ORM user only for
     the views that need it.
     """
-    claims = decode(_bearer_token(), "access")
+    user_id, family_id = g.get("identity_source", _bearer_identity)()
     rows = db.session.connection().execute(
-        _CALLER, {"user_id": int(claims["sub"]), "family_id": claims["fam"]}).all()
+        _CALLER, {"user_id": user_id, "family_id": family_id}).all()
     if not rows or rows[0].revoked_at is not None or rows[0].status != "active":
         raise Unauthorized("登录已失效，请重新登录", code="TOKEN_INVALID")
-    g.caller = Caller(int(claims["sub"]), bool(rows[0].is_superuser))
-    g.token_claims = claims
+    g.caller = Caller(user_id, bool(rows[0].is_superuser))
     g.grants = tuple(Grant(r.role, r.scope_type, r.scope_id, r.department or "")
                      for r in rows if r.role is not None)
     return g.caller
