@@ -158,12 +158,32 @@ def user_for(session: Session, invitation: Invitation) -> User:
     return user
 
 
+def _check_redeemer(session: Session, user: User, invitation: Invitation) -> None:
+    """The redeeming user must be the member's person: not the code's issuer, and
+    holding the member's phone where the register has one."""
+    if invitation.created_by_id == user.id:
+        raise RuleViolation("不能使用自己生成的邀请码：请把邀请码交给成员本人",
+                            code="INVITE_INVALID")
+    member = session.get(scope_model("member"), invitation.member_id)
+    if member is None:
+        raise _invalid()
+    if member.phone and member.phone != user.phone:
+        raise RuleViolation("该邀请码只能由手机号与成员名册一致的本人使用",
+                            code="INVITE_INVALID")
+
+
 def redeem_for(session: Session, user: User, code: str) -> User:
     """POST /me/invitations/redeem: an already-bound user (a manager who is also a member)
-    takes up a member invitation; it adds the `member` role. Commits."""
+    takes up a member invitation; it adds the `member` role. Commits.
+
+    Refused to the user who issued it (a manager must not make himself the member whose
+    holdings he then reads as his own) and, when the register has the member's phone, to
+    any user whose phone is not that one. A refusal rolls back, so the code stays usable
+    by the person it was made for."""
     invitation = consume(session, code)
     if invitation.member_id is None:
         raise _invalid()
+    _check_redeemer(session, user, invitation)
     if not any(r.role == "member" and r.scope_id == invitation.member_id for r in user.roles):
         user.roles.append(RoleAssignment(role="member", scope_type="member",
                                          scope_id=invitation.member_id))
