@@ -131,7 +131,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask, api) -> None:
     from auth import cli as auth_cli
     from auth import routes as auth_routes
-    from coop import audit, audit_routes, health, idempotency, seed
+    from coop import audit, audit_routes, backup, health, idempotency, seed
     from coop.county import routes as county_routes
     from coop.distribution import disclosure
     from coop.distribution import routes as distribution_routes
@@ -151,7 +151,7 @@ def _register_blueprints(app: Flask, api) -> None:
     for blueprint in (health.bp, disclosure.bp):
         app.register_blueprint(blueprint)
     for group in (auth_cli.cli, places_cli.cli, seed.cli, audit.cli, idempotency.cli,
-                  reports_cli.cli):
+                  reports_cli.cli, backup.cli):
         app.register_blueprint(group)
 
 
