@@ -94,11 +94,19 @@ def load_config(env=None) -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Served by the app from the swagger-ui-bundle package (coop/console/swagger.py):
+        # the docs must work on a closed county network, with no CDN.
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
         "JSON_SORT_KEYS": False,
+        # The county console (coop/console): a session idle this long is over.
+        "CONSOLE_IDLE_MINUTES": _int_env(env, "CONSOLE_IDLE_MINUTES", 30),
     }
     # Tunables whose defaults live next to the code that uses them (auth/ratelimits.py,
     # auth/invitations.py, auth/tokens.py): taken from the environment only when set.
+    # The console's cookie is Secure outside development unless this says otherwise
+    # (CONSOLE_COOKIE_SECURE=0: a browser test served over plain http).
+    if env.get("CONSOLE_COOKIE_SECURE"):
+        cfg["CONSOLE_COOKIE_SECURE"] = env["CONSOLE_COOKIE_SECURE"] != "0"
     for name in RATE_LIMIT_SETTINGS:
         if env.get(name):
             cfg[name] = env[name]

@@ -153,6 +153,10 @@ def _register_blueprints(app: Flask, api) -> None:
     for group in (auth_cli.cli, places_cli.cli, seed.cli, audit.cli, idempotency.cli,
                   reports_cli.cli, backup.cli):
         app.register_blueprint(group)
+    # The county console (/console/: pages, its own cookie session) and Swagger UI's
+    # assets served locally.
+    from coop import console
+    console.init_app(app)
 
 
 def _connect_layers() -> None:

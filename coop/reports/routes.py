@@ -47,7 +47,7 @@ FILE_DOC = {"responses": {"200": {"description": "报表", "content": {
 }}}}
 
 
-def _scope_object(scope: str, obj_id: int):
+def scope_object(scope: str, obj_id: int):
     roles = SCOPE_ROLES[scope]
     if not grants_for(roles) and not caller().is_superuser:
         raise Forbidden("您的角色不能查看该范围的报表")
@@ -69,14 +69,20 @@ def payouts_report(args):
     """Payout report (发放报表) of a county, town or cooperative for a year: every line
     with source, status and bank reference, subtotals per cooperative and town, totals.
     `format=json` pages through the lines; csv (UTF-8 with BOM), xlsx and pdf hold all."""
-    obj = _scope_object(args["scope"], args["id"])
-    report = scope_of(db.session, args["scope"], obj, args["year"])
-    fmt = args["format"]
-    if fmt == "json":
+    obj = scope_object(args["scope"], args["id"])
+    if args["format"] == "json":
+        report = scope_of(db.session, args["scope"], obj, args["year"])
         return {"scope": report.scope, "scope_id": report.scope_id, "name": report.name,
                 "county_id": report.county_id, "year": report.year,
                 **payout_totals(db.session, report).as_dict(),
                 **lines_page(db.session, report, args["page"], args["per_page"])}
+    return payout_report_file(args["scope"], obj, args["year"], args["format"])
+
+
+def payout_report_file(scope: str, obj, year: int, fmt: str):
+    """The payout report of `obj` (already scope-checked) as a csv, xlsx or pdf download:
+    the API's and the console's (coop/console) one way of writing it."""
+    report = scope_of(db.session, scope, obj, year)
     fh = tempfile.TemporaryFile()
     try:
         export(fmt, report, report_rows(db.session, report), fh)
