@@ -16,14 +16,17 @@ from coop.idempotency import idempotent
 from coop.pagination import PageArgs, page_schema, paginate
 from coop.registry.models import Cooperative, Member
 from coop.registry.schemas import ComplianceOut
+from coop.registry.importer import Limits
+from coop.registry.schemas import ImportFile
 from coop.shares import services
+from coop.shares.opening import import_opening_register
 from coop.shares.compliance import compliance_report
 from coop.shares.models import ShareOperation
 from coop.shares.register import lines_query, register_as_of
 from coop.shares.schemas import (MemberAccountOut, ShareDecisionIn, ShareLineListArgs, ShareLineOut,
                                  ShareOperationDetailOut, ShareOperationIn, ShareOperationListArgs,
-                                 ShareOperationOut, ShareRegisterArgs, ShareRegisterOut,
-                                 ShareReverseIn)
+                                 OpeningRegisterOut, ShareOperationOut, ShareRegisterArgs,
+                                 ShareRegisterOut, ShareReverseIn)
 
 blp = Blueprint("shares", __name__, url_prefix="/api/v1", description="股权登记")
 
@@ -147,6 +150,30 @@ def share_register(args, coop):
     # Already in the schema's shape (plain ints and strings); jsonify skips a marshmallow
     # pass over thousands of members.
     return jsonify(register)
+
+
+@blp.route("/cooperatives/<int:coop_id>/share-register/import", methods=["POST"])
+@access(COOP_WRITE, Cooperative, "coop_id")
+@idempotent
+@blp.arguments(ImportFile, location="files")
+@blp.response(201, OpeningRegisterOut)
+def import_opening_register_route(files, coop):
+    """Load the opening register (期初股权登记) of a cooperative whose register is empty.
+
+    Multipart `file` (.xlsx or .csv): 成员ID or 身份证号, 出资方式 (现金/土地/集体资产/
+    财政补助/劳务), one of 金额（元）, 面积（亩）, 劳务券, and 生效日期. All rows or none: 422
+    names every bad row by its row number; the single-member cap is checked once, on the
+    final register (422 SINGLE_MEMBER_CAP_EXCEEDED). Each row becomes an approved
+    subscription with one numbered line. 409 REGISTER_NOT_EMPTY once the register has
+    lines. Honours Idempotency-Key.
+    """
+    config = current_app.config
+    limits = Limits(max_bytes=config.get("MEMBER_IMPORT_MAX_BYTES", config["MAX_CONTENT_LENGTH"]),
+                    max_rows=config.get("MEMBER_IMPORT_MAX_ROWS", 10_000))
+    upload = files["file"]
+    data = upload.stream.read(limits.max_bytes + 1)
+    return import_opening_register(db.session, current_user(), coop, upload.filename or "",
+                                   data, limits)
 
 
 @blp.route("/cooperatives/<int:coop_id>/share-register/lines", methods=["GET"])

@@ -161,3 +161,12 @@ class MemberAccountOut(Schema):
     transaction_volume_fen = fields.Integer(metadata={"description": "与本社的交易额"})
     subsidy_share_fen = fields.Integer(metadata={"description": "财政补助量化份额"})
     distributions_received_fen = fields.Integer(metadata={"description": "已分得的盈余"})
+
+
+class OpeningRegisterOut(Schema):
+    cooperative_id = fields.Integer()
+    imported = fields.Integer(metadata={"description": "rows, each an approved subscribe"})
+    members = fields.Integer()
+    total_fen = fields.Integer()
+    first_line_no = fields.Integer()
+    last_line_no = fields.Integer()

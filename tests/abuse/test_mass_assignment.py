@@ -26,7 +26,8 @@ PROBES = {
     "created_at": "2020-01-01T00:00:00+00:00",
 }
 # Bodies that are not JSON: nothing to assign into.
-NOT_JSON = {("/api/v1/cooperatives/<int:coop_id>/members/import", "POST")}
+NOT_JSON = {("/api/v1/cooperatives/<int:coop_id>/members/import", "POST"),
+            ("/api/v1/cooperatives/<int:coop_id>/share-register/import", "POST")}
 
 
 def writes() -> list[tuple[str, str]]:
