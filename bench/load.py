@@ -2,13 +2,14 @@
 
     .venv/bin/python bench/load.py                       # SQLite, then MariaDB
     .venv/bin/python bench/load.py --db sqlite --duration 5
+    .venv/bin/python bench/load.py --db sqlite --coops 2 --members 20 --duration 1 --rounds 1
     BENCH_MYSQL_URL=mysql+pymysql://root@127.0.0.1/coop_bench_load .venv/bin/python bench/load.py
 
 For each database it seeds a county (cooperatives of 500 members, payout batches, subsidy
 applications), starts `gunicorn -c gunicorn.conf.py wsgi:app` and, under the very same
 config, `bench/ceiling_app.py` (a bare Flask JSON endpoint: no auth, no database) and
 `bench/minimal_app.py` (the least a JWT-checked ORM read can be). Then wrk drives, one
-after another, at 32 connections and at 1 connection:
+after another, at 32 connections and at 1 connection (`--connections 32,1`):
 
 * ceiling            GET /ceiling
 * minimal JWT+ORM    GET /minimal/members/{id}                (same token, same row)
@@ -32,27 +33,26 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import common  # first: puts the repository on sys.path
+from sqlalchemy import insert, select
 
-from sqlalchemy import insert, select  # noqa: E402
+from auth.models import SCOPE_OF_ROLE, RoleAssignment, User
+from auth.tokens import issue_pair
+from coop import create_app
+from coop.county.models import Program, SubsidyApplication
+from coop.extensions import db
+from coop.payouts.models import PayoutBatch, PayoutLine
+from coop.registry.models import Cooperative, Member
+from coop.seed import seed_county
+from coop.transaction import unit_of_work
 
-from auth.models import SCOPE_OF_ROLE, RoleAssignment, User  # noqa: E402
-from auth.tokens import issue_pair  # noqa: E402
-from coop import create_app  # noqa: E402
-from coop.county.models import Program, SubsidyApplication  # noqa: E402
-from coop.extensions import db  # noqa: E402
-from coop.payouts.models import PayoutBatch, PayoutLine  # noqa: E402
-from coop.registry.models import Cooperative, Member  # noqa: E402
-from coop.seed import seed_county  # noqa: E402
-from coop.transaction import unit_of_work  # noqa: E402
+ROOT = common.ROOT
 
 DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1:3306/coop_bench_load"
 SECRETS = {"SECRET_KEY": "bench-secret-key-" + "k" * 40,
@@ -136,26 +136,33 @@ def _applications(county_id: int, coop_ids: list[int], user_id: int) -> None:
 # --- serving ----------------------------------------------------------------------------------
 
 def start_gunicorn(app_spec: str, port: int, env: dict, chdir: Path) -> subprocess.Popen:
+    """Start serving; `wait_until_up` then waits (several servers start side by side)."""
     cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
            "--bind", f"127.0.0.1:{port}", "--chdir", str(chdir), app_spec]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
+
+
+def wait_until_up(proc: subprocess.Popen, app_spec: str, port: int) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
         except urllib.error.HTTPError:
-            return proc            # it answers (404 on /): up
+            return                 # it answers (404 on /): up
         except OSError:
             time.sleep(0.2)
         else:
-            return proc
+            return
     stop(proc)
     raise SystemExit(f"gunicorn {app_spec} did not start on :{port}")
 
 
 def stop(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return                     # it had exited already (failed to start)
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
@@ -242,11 +249,14 @@ def run_database(label: str, url: str, args, folder: Path) -> list[tuple]:
     ports = {"ceiling": args.port + 1, "minimal JWT+ORM": args.port + 2}
     rows = []
     try:
+        wait_until_up(app_proc, "wsgi:app", args.port)
+        wait_until_up(ceiling_proc, "ceiling_app:app", args.port + 1)
+        wait_until_up(minimal_proc, "minimal_app:app", args.port + 2)
         for name, requests in endpoints.items():
             port = ports.get(name, args.port)
             for path, token in requests:
                 check(f"http://127.0.0.1:{port}{path}", token)
-        for connections in (32, 1):
+        for connections in args.connections:
             # Rounds of (ceiling, every endpoint): each ratio is to the ceiling measured
             # seconds before it, and the median round is reported — a shared VM's speed
             # drifts by ±20 % over minutes, ratios much less.
@@ -282,6 +292,7 @@ def sweep(label: str, env: dict, endpoints: dict, args, folder: Path) -> list:
                 "GUNICORN_THREADS": str(threads)}
         app_proc = start_gunicorn("wsgi:app", args.port, conf, ROOT)
         try:
+            wait_until_up(app_proc, "wsgi:app", args.port)
             results = {name: wrk(f"http://127.0.0.1:{args.port}", endpoints[name], 32,
                                  args.duration, folder)
                        for name in ("object read", "members page", "mix")}
@@ -308,12 +319,14 @@ def print_row(row) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=("sqlite", "mysql", "both"), default="both")
+    common.add_db_option(parser)
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds of ceiling + endpoints; the median ratio is printed")
     parser.add_argument("--coops", type=int, default=30)
     parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--connections", type=lambda v: [int(c) for c in v.split(",")],
+                        default=[32, 1], help="wrk connection counts (default 32,1)")
     parser.add_argument("--port", type=int, default=8600)
     parser.add_argument("--sweep", action="store_true",
                         help="compare gunicorn worker classes and counts instead")
@@ -324,30 +337,20 @@ def main() -> None:
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     print(f"gunicorn.conf.py: worker_class={conf['worker_class']} workers={conf['workers']}"
           f" threads={conf['threads']} preload={conf['preload_app']}; {os.cpu_count()} CPUs;"
-          f" wrk {args.duration} s per run, {args.rounds} rounds", flush=True)
+          f" wrk {args.duration} s per run, {args.rounds} rounds; {common.machine()}", flush=True)
     folder = Path(tempfile.mkdtemp(prefix="coop-bench-load-"))
     targets = []
     if args.db in ("sqlite", "both"):
         targets.append(("SQLite", f"sqlite:///{folder / 'load.sqlite3'}"))
     if args.db in ("mysql", "both"):
         url = os.environ.get("BENCH_MYSQL_URL", DEFAULT_MYSQL)
-        _recreate_mysql(url)
+        common.create_mysql_database(url, recreate=True)
         targets.append(("MariaDB", url))
-    for label, url in targets:
-        run_database(label, url, args, folder)
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def _recreate_mysql(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    u = make_url(url)
-    engine = create_engine(u.set(database=""))
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{u.database}`"))
-        conn.execute(text(f"CREATE DATABASE `{u.database}` CHARACTER SET utf8mb4 "
-                          "COLLATE utf8mb4_unicode_ci"))
-    engine.dispose()
+    try:
+        for label, url in targets:
+            run_database(label, url, args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,30 +1,26 @@
 """Registry benchmarks: prints numbers, asserts nothing.
 
     .venv/bin/python bench/registry.py                      # SQLite (temp file) and MariaDB
-    .venv/bin/python bench/registry.py --only sqlite
-    BENCH_MYSQL_URL=mysql+pymysql://root@127.0.0.1/coop_bench_registry …
+    .venv/bin/python bench/registry.py --db sqlite --coops 2 --members 20 --rows 100  # tiny
+    BENCH_MYSQL_URL=mysql+pymysql://root@127.0.0.1/coop_bench_registry … --db mysql
 
 For each database: `flask seed county --coops 151 --members 500` (wall time), the import
 of a 5,000-row .xlsx through the HTTP route (seconds), and the member-list page p50/p95
-for a cooperative of 5,000 members (ms, 60 requests over random pages).
+for the cooperative it filled (ms, 60 requests over random pages). `--coops`,
+`--members` and `--rows` change the three sizes.
 """
 from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
-import shutil
 import statistics
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1/coop_bench_registry"
+import common  # first: puts the repository on sys.path
 
 
 def make_xlsx(rows: int, seed: int = 7) -> bytes:
@@ -45,45 +41,29 @@ def make_xlsx(rows: int, seed: int = 7) -> bytes:
     return out.getvalue()
 
 
-def ensure_mysql_database(url: str) -> None:
-    import pymysql
-    from sqlalchemy.engine import make_url
-    u = make_url(url)
-    conn = pymysql.connect(host=u.host, port=u.port or 3306, user=u.username,
-                           password=u.password or "")
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS `{u.database}` "
-                    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    conn.close()
-
-
-def run(label: str, url: str) -> dict:
+def run(url: str, args) -> dict:
     from auth.models import RoleAssignment, User
     from auth.tokens import issue_pair
-    from config import normalize_database_url
-    from coop import create_app
     from coop.extensions import db
     from coop.places.models import Town, Village
     from coop.registry.models import Cooperative, Member
     from coop.seed import credit_code
+    from coop.transaction import unit_of_work
 
-    app = create_app({"COOP_ENV": "testing", "TESTING": True,
-                      "SQLALCHEMY_DATABASE_URI": normalize_database_url(url),
-                      "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING",
-                      "FIELD_ENCRYPTION_KEY": "bench-field-key-that-is-long-enough-000000"})
+    app = common.make_app(url)
     results = {}
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        common.fresh_tables(db)
 
     started = time.perf_counter()
-    outcome = app.test_cli_runner().invoke(
-        args=["seed", "county", "--coops", "151", "--members", "500", "--code", "379001"])
-    results["seed county 151x500 (s)"] = time.perf_counter() - started
+    outcome = app.test_cli_runner().invoke(args=[
+        "seed", "county", "--coops", str(args.coops), "--members", str(args.members),
+        "--code", "379001"])
+    results[f"seed county {args.coops}x{args.members} (s)"] = time.perf_counter() - started
     if outcome.exit_code != 0:
         raise SystemExit(f"seed failed: {outcome.output} {outcome.exception!r}")
 
-    with app.app_context():
+    with app.app_context(), unit_of_work(db.session):
         town = db.session.execute(db.select(Town)).scalars().first()
         village = Village(county_id=town.county_id, town_id=town.id, name="导入测试村",
                           code="379001999001")
@@ -99,35 +79,34 @@ def run(label: str, url: str) -> dict:
         manager.roles.append(RoleAssignment(role="coop_manager", scope_type="cooperative",
                                             scope_id=coop.id))
         db.session.add(manager)
-        db.session.commit()
+        db.session.flush()
         headers = {"Authorization": "Bearer " + issue_pair(db.session, manager)["access_token"]}
-        db.session.commit()
         coop_id = coop.id
 
-    data = make_xlsx(5000)
+    data = make_xlsx(args.rows)
     client = app.test_client()
     started = time.perf_counter()
     response = client.post(f"/api/v1/cooperatives/{coop_id}/members/import", headers=headers,
                            data={"file": (io.BytesIO(data), "members.xlsx")},
                            content_type="multipart/form-data")
-    results["import 5,000-row xlsx (s)"] = time.perf_counter() - started
+    results[f"import {args.rows:,}-row xlsx (s)"] = time.perf_counter() - started
     if response.status_code != 201:
         raise SystemExit(f"import failed: {response.status_code} {response.get_data()[:500]!r}")
     results["xlsx size (KB)"] = len(data) / 1024
 
     with app.app_context():
-        assert db.session.query(Member).filter_by(cooperative_id=coop_id).count() == 5000
+        assert db.session.query(Member).filter_by(cooperative_id=coop_id).count() == args.rows
     rng = random.Random(3)
     timings = []
     for _ in range(60):
-        page = rng.randint(1, 250)
+        page = rng.randint(1, max(1, args.rows // 20))
         t0 = time.perf_counter()
         r = client.get(f"/api/v1/cooperatives/{coop_id}/members?page={page}&per_page=20",
                        headers=headers)
         timings.append((time.perf_counter() - t0) * 1000)
         assert r.status_code == 200 and len(r.get_json()["items"]) == 20
-    results["member list p50 @5,000 (ms)"] = statistics.median(timings)
-    results["member list p95 @5,000 (ms)"] = statistics.quantiles(timings, n=20)[-1]
+    results[f"member list p50 @{args.rows:,} (ms)"] = statistics.median(timings)
+    results[f"member list p95 @{args.rows:,} (ms)"] = statistics.quantiles(timings, n=20)[-1]
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -136,23 +115,17 @@ def run(label: str, url: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("sqlite", "mysql"))
+    common.add_db_option(parser)
+    parser.add_argument("--coops", type=int, default=151, help="seeded cooperatives")
+    parser.add_argument("--members", type=int, default=500, help="members of each")
+    parser.add_argument("--rows", type=int, default=5_000, help="rows of the imported xlsx")
     args = parser.parse_args()
-    targets, scratch = [], Path(tempfile.mkdtemp(prefix="bench_registry_"))
-    if args.only in (None, "sqlite"):
-        targets.append(("SQLite", f"sqlite:///{scratch / 'bench_registry.sqlite3'}"))
-    if args.only in (None, "mysql"):
-        url = os.environ.get("BENCH_MYSQL_URL", DEFAULT_MYSQL)
-        ensure_mysql_database(url)
-        targets.append(("MariaDB", url))
-    try:
-        for label, url in targets:
-            results = run(label, url)
-            print(f"== {label}")
+    with tempfile.TemporaryDirectory(prefix="coop-bench-registry-") as tmp:
+        for label, url in common.targets(args.db, Path(tmp), "coop_bench_registry"):
+            results = run(url, args)
+            print(f"== {label} ({common.machine()})")
             for name, value in results.items():
                 print(f"  {name:32s} {value:8.2f}")
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,41 +1,42 @@
 """Benchmark of the reports: the county's xlsx payout report and the dashboard.
 
-    .venv/bin/python bench/reports.py                          # temporary SQLite file
-    BENCH_DATABASE_URL=mysql+pymysql://root@127.0.0.1/coop_bench_reports \
-        .venv/bin/python bench/reports.py                      # MariaDB (tables recreated!)
+    .venv/bin/python bench/reports.py                  # a temporary SQLite file, then MariaDB
+    .venv/bin/python bench/reports.py --db sqlite --coops 3 --rounds 1        # tiny
+    BENCH_MYSQL_URL=mysql+pymysql://root@127.0.0.1/coop_bench_reports \
+        .venv/bin/python bench/reports.py --db mysql   # (its tables are recreated!)
 
-Builds one county of 151 cooperatives (Yuncheng's standardized count) with 500 payout
-lines each — 75,500 lines, bulk-inserted — then prints, from the same run:
+Builds one county of `--coops` cooperatives (default 151, Yuncheng's standardized count)
+with 500 payout lines each — 75,500 lines, bulk-inserted — then prints, from the same run:
 
 * the xlsx county report (`report_rows` + `write_xlsx`) beside a raw write-only dump of
   the same rows (the same SELECT, XlsxWriter constant_memory, `write_row` of the tuples):
   goal ≤ 1.3×;
 * the peak Python memory (tracemalloc) of the report, and the process's max RSS;
 * the dashboard for the 151-cooperative county: goal < 300 ms.
+
+`--rounds` (default 3) interleaved rounds of the report and the raw dump; the best of each
+is compared.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import random
-import resource
 import statistics
-import sys
 import tempfile
 import time
 import tracemalloc
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import common  # first: puts the repository on sys.path
+import xlsxwriter
+from sqlalchemy import insert
 
-import xlsxwriter  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
-
-from coop import create_app  # noqa: E402
-from coop.extensions import db  # noqa: E402
+from coop.extensions import db
+from coop.transaction import unit_of_work
 
 YEAR = 2024
-COOPS = 151
 LINES_PER_COOP = 500                     # 480 distribution, 10 reward, 10 subsidy
 TOWNS = 16
 ZONE_SIZE = 5
@@ -43,21 +44,12 @@ SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "建国秀英桂兰玉梅志强海燕丽娟红霞明华德胜春生文军"
 
 
-def _app():
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='coop-bench-reports-')}/bench.sqlite3"
-    app = create_app({"COOP_ENV": "testing", "TESTING": True, "LOG_LEVEL": "WARNING",
-                      "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
-    return app, url
-
-
 def _bulk(model, rows, chunk=5000):
     for start in range(0, len(rows), chunk):
         db.session.execute(insert(model), rows[start:start + chunk])
 
 
-def build_county() -> int:
+def build_county(coop_count: int) -> int:
     """The county with its places, cooperatives, payouts and dashboard figures."""
     from coop.county.models import CollectiveIncomeItem
     from coop.distribution.models import AnnualAccount
@@ -74,14 +66,14 @@ def build_county() -> int:
     db.session.flush()
     villages = [Village(county_id=cid, town_id=towns[i % TOWNS].id, name=f"村{i:03d}",
                         code=f"371725{i:06d}", party_secretary_name="李书记")
-                for i in range(COOPS + 49)]
+                for i in range(coop_count + 49)]
     db.session.add_all(villages)
     db.session.flush()
     coops = [Cooperative(county_id=cid, town_id=v.town_id, village_id=v.id,
                          name=f"{v.name}股份经济合作社", credit_code=f"93371725MA{i:08d}",
                          founded_on=date(2019, 5, 1), industry="种植",
                          status=("standardized", "active", "shell")[i % 3])
-             for i, v in enumerate(villages[:COOPS])]
+             for i, v in enumerate(villages[:coop_count])]
     db.session.add_all(coops)
     db.session.flush()
     by_town: dict[int, list] = {}
@@ -131,7 +123,6 @@ def build_county() -> int:
                     "bank_ref": f"ABC{batch.id:06d}{n:05d}" if paid else None,
                     "paid_on": date(YEAR, 9, 30) if paid else None, "created_at": now})
     _bulk(PayoutLine, line_rows)
-    db.session.commit()
     return cid
 
 
@@ -166,29 +157,27 @@ def timed(fn, *args) -> tuple[float, float]:
     return wall, cpu
 
 
-def main() -> None:
-    app, url = _app()
+def run(label: str, url: str, coops: int, rounds: int, out: Path) -> None:
+    app = common.make_app(url)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        common.fresh_tables(db)
         start = time.perf_counter()
-        county_id = build_county()
-        print(f"database: {url.split('@')[-1]}")
-        print(f"built county: {COOPS} cooperatives, {COOPS * LINES_PER_COOP} payout lines "
-              f"in {time.perf_counter() - start:.1f} s")
+        with unit_of_work(db.session):
+            county_id = build_county(coops)
+        print(f"\n== {label}: county of {coops} cooperatives, {coops * LINES_PER_COOP} payout "
+              f"lines (built in {time.perf_counter() - start:.1f} s; {common.machine()})")
         from coop.places.models import County
         from coop.reports.payouts_report import scope_of
         county = db.session.get(County, county_id)
         report = scope_of(db.session, "county", county, YEAR)
-        out = tempfile.mkdtemp(prefix="coop-bench-reports-out-")
-        raw_path, report_path = f"{out}/raw.xlsx", f"{out}/report.xlsx"
+        raw_path, report_path = str(out / "raw.xlsx"), str(out / "report.xlsx")
         raw_dump(report, raw_path)                       # warm the caches once
         raws, reports = [], []
-        for _ in range(int(os.environ.get("BENCH_ROUNDS", "3"))):  # interleaved, best of
+        for _ in range(rounds):                          # interleaved, best of
             raws.append(timed(raw_dump, report, raw_path))
             reports.append(timed(county_report, report, report_path))
-        for label, runs in (("xlsx raw write-only dump", raws), ("xlsx county report", reports)):
-            print(f"{label:25}: wall {min(w for w, _ in runs):6.2f} s, "
+        for name, runs in (("xlsx raw write-only dump", raws), ("xlsx county report", reports)):
+            print(f"{name:25}: wall {min(w for w, _ in runs):6.2f} s, "
                   f"CPU {min(c for _, c in runs):6.2f} s  "
                   f"(runs wall {', '.join(f'{w:.2f}' for w, _ in runs)})")
         wall_ratio = min(w for w, _ in reports) / min(w for w, _ in raws)
@@ -202,13 +191,25 @@ def main() -> None:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         db.session.rollback()
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss_mb = common.peak_rss_mb()
         print(f"report peak Python memory (tracemalloc): {peak / 1e6:.1f} MB; "
               f"process max RSS so far: {rss_mb:.0f} MB")
         today = date(YEAR, 12, 31)
-        bench_dashboard(county, today, "dashboard")
-        print(f"load average during the run: {os.getloadavg()[0]:.1f} "
-              f"({os.cpu_count()} CPUs)")
+        bench_dashboard(county, today, f"dashboard ({coops} cooperatives)")
+        print(f"  after the run: {common.machine()}")
+        db.session.remove()
+        db.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    common.add_db_option(parser)
+    parser.add_argument("--coops", type=int, default=151, help="cooperatives (default 151)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="coop-bench-reports-") as tmp:
+        for label, url in common.targets(args.db, Path(tmp), "coop_bench_reports"):
+            run(label, url, args.coops, args.rounds, Path(tmp))
 
 
 def bench_dashboard(county, today, label: str) -> None:
@@ -240,7 +241,7 @@ def bench_dashboard(county, today, label: str) -> None:
             runs.append((time.perf_counter() - start) * 1000)
         split.append(f"{name} {statistics.median(runs):.0f}")
     db.session.rollback()
-    print(f"{label} ({COOPS} cooperatives): median {statistics.median(times):.1f} ms, "
+    print(f"{label}: median {statistics.median(times):.1f} ms, "
           f"max {max(times):.1f} ms (goal < 300 ms); per figure ms: {', '.join(split)}")
 
 if __name__ == "__main__":

@@ -2,18 +2,20 @@
 
     .venv/bin/python bench/shares.py            # a temporary SQLite file, then MariaDB
     BENCH_MYSQL_URL=mysql+pymysql://root@127.0.0.1/coop_bench_shares \
-        .venv/bin/python bench/shares.py        # (tables of that database are recreated!)
-    .venv/bin/python bench/shares.py --sqlite-only
+        .venv/bin/python bench/shares.py --db mysql   # (its tables are recreated!)
+    .venv/bin/python bench/shares.py --db sqlite --members 50 --lines 500 --approvals 4 --runs 1
 
-Builds one cooperative with 5,000 members and 50,000 approved register lines spread over
-five years (bulk-inserted), then prints for each database:
+Builds one cooperative with `--members` members (default 5,000) and `--lines` approved
+register lines (default 50,000) spread over five years (bulk-inserted), then prints for
+each database:
 
 * the as-of register (`register_as_of`, what GET …/share-register runs) for today and
   for a date in the middle of the history — goal < 200 ms — and the whole HTTP request
   (auth, query, JSON of 5,000 members);
 * approval throughput: N submitted subscriptions approved one after another through
   `approve_operation` (lock, rules incl. the cap on the 5,000-member register, lines,
-  balances, audit, commit), in approvals per second — dated today (the usual case: the
+  balances, audit), each in its own unit of work with its commit as a request would,
+  in approvals per second — dated today (the usual case: the
   cap is checked from totals and the changed members), back-dated to the middle of the
   history and back-dated to its first months (the cap holds on each of the ~900 or
   ~1,800 later dates: only the changed member's lines and the capital per date are
@@ -24,36 +26,23 @@ It ends with a summary of both databases against the goal.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import common  # first: puts the repository on sys.path
+from sqlalchemy import insert
 
-from sqlalchemy import insert  # noqa: E402
-
-from coop import clock
-from coop import create_app  # noqa: E402
-from coop.extensions import db  # noqa: E402
+import coop.clock as clock
+from coop.extensions import db
+from coop.transaction import unit_of_work
 
 GOAL_MS = 200          # the as-of register, issue 5
-MEMBERS = 5_000
-LINES = 50_000
 START = date(2020, 1, 1)
 DAYS = 5 * 365
-DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1/coop_bench_shares"
-
-
-def _app(url: str):
-    return create_app({"COOP_ENV": "testing", "TESTING": True, "LOG_LEVEL": "WARNING",
-                       "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
-                       "JWT_SECRET": "bench-jwt-secret-that-is-long-enough-0123456789",
-                       "FIELD_ENCRYPTION_KEY": "bench-field-key-that-is-long-enough-01234"})
 
 
 def _bulk(model, rows, chunk=5_000):
@@ -61,8 +50,8 @@ def _bulk(model, rows, chunk=5_000):
         db.session.execute(insert(model), rows[start:start + chunk])
 
 
-def build(rng: random.Random):
-    """One cooperative, its members and LINES approved one-line subscriptions."""
+def build(rng: random.Random, members: int, line_count: int):
+    """One cooperative, its members and `line_count` approved one-line subscriptions."""
     from auth.models import RoleAssignment, User
     from coop.places.models import County, Town, Village
     from coop.registry.models import Cooperative, Member
@@ -92,12 +81,12 @@ def build(rng: random.Random):
     _bulk(Member, [dict(county_id=county.id, cooperative_id=coop.id, name=f"成员{i:04d}",
                         member_type="farmer", id_card_enc="x", id_card_hash=f"{i:064d}",
                         id_card_masked="370686********0000", joined_on=START,
-                        status="active") for i in range(MEMBERS)])
+                        status="active") for i in range(members)])
     member_ids = [m for (m,) in db.session.execute(
         db.select(Member.id).where(Member.cooperative_id == coop.id).order_by(Member.id))]
     ops, lines = [], []
-    for n in range(LINES):
-        member_id = member_ids[n % MEMBERS]
+    for n in range(line_count):
+        member_id = member_ids[n % members]
         on = START + timedelta(days=rng.randrange(DAYS))
         kind = rng.choice(("cash", "cash", "land", "labour", "fiscal_subsidy"))
         amount = rng.randrange(1_000, 200_000)
@@ -109,10 +98,9 @@ def build(rng: random.Random):
                           delta_fen=amount, effective_on=on))
     _bulk(ShareOperation, ops)
     _bulk(ShareLine, lines)
-    db.session.add(ShareRegisterHead(cooperative_id=coop.id, last_line_no=LINES))
+    db.session.add(ShareRegisterHead(cooperative_id=coop.id, last_line_no=line_count))
     db.session.flush()
     rebuild_balances(db.session, coop.id)
-    db.session.commit()
     return coop.id, manager.id, member_ids
 
 
@@ -128,24 +116,23 @@ def _timed(fn, runs: int) -> tuple[float, float]:
     return statistics.median(samples), min(samples)
 
 
-def run(url: str, approvals: int, runs: int) -> dict:
+def run(label: str, url: str, args) -> dict:
     """Build the register in `url` and measure it; returns the figures for the summary."""
     from auth.tokens import issue_pair
     from coop.registry.models import Cooperative
     from coop.shares import services
     from coop.shares.models import ShareOperation
     from coop.shares.register import register_as_of
-    app = _app(url)
-    label = "MariaDB" if url.startswith("mysql") else "SQLite"
+    app = common.make_app(url)
+    approvals, runs = args.approvals, args.runs
     results = {}
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        common.fresh_tables(db)
         started = time.perf_counter()
-        coop_id, manager_id, member_ids = build(random.Random(5))
-        print(f"\n== {label}: {MEMBERS:,} members, {LINES:,} lines "
-              f"(built in {time.perf_counter() - started:.1f} s; "
-              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+        with unit_of_work(db.session):
+            coop_id, manager_id, member_ids = build(random.Random(5), args.members, args.lines)
+        print(f"\n== {label}: {args.members:,} members, {args.lines:,} lines "
+              f"(built in {time.perf_counter() - started:.1f} s; {common.machine()})")
         coop = db.session.get(Cooperative, coop_id)
         today, middle = clock.today(), START + timedelta(days=DAYS // 2)
         early = START + timedelta(days=30)
@@ -155,13 +142,13 @@ def run(url: str, approvals: int, runs: int) -> dict:
             print(f"register_as_of ({name:>11}): median {median:7.1f} ms, best {best:7.1f} ms"
                   f"  (goal < {GOAL_MS} ms)")
         from auth.models import User
-        token = issue_pair(db.session, db.session.get(User, manager_id))["access_token"]
-        db.session.commit()
+        with unit_of_work(db.session):
+            token = issue_pair(db.session, db.session.get(User, manager_id))["access_token"]
         client = app.test_client()
         path = f"/api/v1/cooperatives/{coop_id}/share-register"
         headers = {"Authorization": f"Bearer {token}"}
         response = client.get(path, headers=headers)
-        assert response.status_code == 200 and len(response.get_json()["members"]) == MEMBERS
+        assert response.status_code == 200 and len(response.get_json()["members"]) == args.members
         for name, query in (("today", ""), ("mid-history", f"?as_of={middle}")):
             median, best = _timed(lambda: client.get(path + query, headers=headers), runs)
             results[f"HTTP GET share-register {name}"] = median
@@ -173,14 +160,18 @@ def run(url: str, approvals: int, runs: int) -> dict:
         for name, on, count in (("dated today", today, approvals),
                                 ("back-dated to mid-history", middle, max(1, approvals // 4)),
                                 ("back-dated to early history", early, max(1, approvals // 4))):
-            ids = [services.submit_operation(
-                db.session, manager, coop, type="subscribe", member_id=rng.choice(member_ids),
-                kind="cash", amount_fen=rng.randrange(100, 10_000), effective_on=on).id
-                for _ in range(count)]
+            ids = []
+            for _ in range(count):
+                with unit_of_work(db.session):
+                    ids.append(services.submit_operation(
+                        db.session, manager, coop, type="subscribe",
+                        member_id=rng.choice(member_ids), kind="cash",
+                        amount_fen=rng.randrange(100, 10_000), effective_on=on).id)
             started = time.perf_counter()
-            for op_id in ids:
-                services.approve_operation(db.session, manager,
-                                           db.session.get(ShareOperation, op_id))
+            for op_id in ids:        # one request each: its own unit of work and commit
+                with unit_of_work(db.session):
+                    services.approve_operation(db.session, manager,
+                                               db.session.get(ShareOperation, op_id))
             elapsed = time.perf_counter() - started
             results[f"approvals {name}"] = count / elapsed
             print(f"approvals {name}: {count} in {elapsed:.2f} s = {count / elapsed:6.1f} /s "
@@ -190,9 +181,9 @@ def run(url: str, approvals: int, runs: int) -> dict:
     return results
 
 
-def summary(results: dict[str, dict]) -> None:
+def summary(results: dict[str, dict], members: int, line_count: int) -> None:
     labels = list(results)
-    print(f"\n== Summary ({MEMBERS:,} members, {LINES:,} lines; median of the runs)")
+    print(f"\n== Summary ({members:,} members, {line_count:,} lines; median of the runs)")
     print(f"{'':38}" + "".join(f"{label:>14}" for label in labels))
     for key in next(iter(results.values())):
         unit = "/s" if key.startswith("approvals") else "ms"
@@ -206,17 +197,17 @@ def summary(results: dict[str, dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--approvals", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--sqlite-only", action="store_true")
+    common.add_db_option(parser)
+    parser.add_argument("--members", type=int, default=5_000)
+    parser.add_argument("--lines", type=int, default=50_000)
+    parser.add_argument("--approvals", type=int, default=200, help="approvals dated today")
+    parser.add_argument("--runs", type=int, default=7, help="timed reads of the register")
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory(prefix="coop-bench-shares-") as tmp:
-        results["SQLite"] = run(f"sqlite:///{tmp}/bench.sqlite3", args.approvals, args.runs)
-    if not args.sqlite_only:
-        results["MariaDB"] = run(os.environ.get("BENCH_MYSQL_URL", DEFAULT_MYSQL),
-                                 args.approvals, args.runs)
-    summary(results)
+        for label, url in common.targets(args.db, Path(tmp), "coop_bench_shares"):
+            results[label] = run(label, url, args)
+    summary(results, args.members, args.lines)
 
 
 if __name__ == "__main__":
