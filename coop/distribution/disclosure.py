@@ -3,8 +3,11 @@ QR code on the village board) can read, without logging in.
 
 It shows what a notice board shows and nothing more: the cooperative, the year's figures,
 and each member's line under a masked name (张*三; the village collective, an
-organization, by its name), amounts in yuan. No ids, no ID-card or
-bank numbers. The token is unguessable (`secrets.token_urlsafe`); an unknown token, or a
+organization, by its name) beside the member's number on the register (成员编号,
+coop/registry/numbering.py: five "刘*" are five numbers), amounts in yuan. No database
+ids, no ID-card or bank numbers. On a phone each member's line is a card with every
+figure labelled, so nothing needs sideways scrolling. The token is unguessable
+(`secrets.token_urlsafe`); an unknown token, or a
 plan that is not (or no longer) public, is a plain 404 page.
 """
 from __future__ import annotations
@@ -22,6 +25,7 @@ from coop.extensions import db
 from coop.money import format_yuan
 from coop.places.models import Village
 from coop.registry.models import Cooperative, Member
+from coop.registry.numbering import display, register_numbers
 
 bp = Blueprint("distribution_disclosure", __name__, template_folder="templates")
 
@@ -57,13 +61,16 @@ def notice(token: str):
     coop = db.session.get(Cooperative, plan.cooperative_id)
     village = db.session.get(Village, coop.village_id)
     rows = db.session.execute(
-        select(Member.name, DistributionLine.is_collective, DistributionLine.trade_fen, DistributionLine.share_basis_fen,
+        select(DistributionLine.member_id, Member.name, DistributionLine.is_collective,
+               DistributionLine.trade_fen, DistributionLine.share_basis_fen,
                DistributionLine.patronage_fen, DistributionLine.share_fen,
                DistributionLine.total_fen, DistributionLine.convert_fen)
         .join(Member, Member.id == DistributionLine.member_id)
         .where(DistributionLine.plan_id == plan.id)
         .order_by(DistributionLine.member_id)).all()
-    lines = [{"name": _display_name(r.name, r.is_collective), "trade": _yuan(r.trade_fen),
+    numbers = register_numbers(db.session, coop.id)
+    lines = [{"no": display(numbers[r.member_id]),
+              "name": _display_name(r.name, r.is_collective), "trade": _yuan(r.trade_fen),
               "basis": _yuan(r.share_basis_fen), "patronage": _yuan(r.patronage_fen),
               "share": _yuan(r.share_fen), "total": _yuan(r.total_fen),
               "convert": _yuan(r.convert_fen) if r.convert_fen else ""} for r in rows]
