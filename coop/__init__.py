@@ -164,15 +164,14 @@ def _connect_layers() -> None:
     offers a hook, and the higher one is plugged in here. Plain assignments: calling this
     for every app a process builds (tests build several) changes nothing."""
     from auth import scopes
-    from coop.county import income, rewards
-    from coop.distribution import payout
+    from coop.county import rewards
     from coop.payouts import settlement
     from coop.places.models import County
     from coop.registry.models import Cooperative, Member
 
     scopes.SCOPE_MODELS.update(county=County, cooperative=Cooperative, member=Member)
     settlement.ON_PAID["reward"] = rewards.settle_paid
-    payout.ON_COLLECTIVE_PAID["village_income"] = income.record_collective_dividend
+    settlement.ON_REVERSED["reward"] = rewards.settle_reversed
 
 
 class NullSessionInterface(SessionInterface):

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -33,26 +34,30 @@ from sqlalchemy.orm import Session
 
 from auth.models import DEPARTMENTS
 import coop.audit as audit
+import coop.clock as clock
 from coop.county.evaluations import grade, rule_for, scores_by_cooperative
 from coop.county.guards import live_round, refuse_if_round_live
-from coop.county.income import income_for_year
-from coop.county.managers import Person, managers_of, secretary_account
+from coop.county.income import incomes
+from coop.county.managers import managers_of
 from coop.county.models import RewardLine, RewardRound, RewardRule, RoundStatus
 from coop.county.programs import (FOUR_EYES_REQUIRED, mark_disbursed, program_of_county,
-                                  reserve)
+                                  reserve, unmark_disbursed)
 from coop.dbtypes import utcnow
 from coop.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
 from coop.money import apply_rate, split
 from coop.payouts.services import Payee, create_batch
 from coop.places.models import County, Village
-from coop.registry.models import Cooperative
+from coop.places.secretaries import in_office_on
+from coop.registry.models import Cooperative, CooperativeStatusChange
 from coop.transaction import flush_or_conflict, transition
 from coop.validators import check_year
 
 log = logging.getLogger(__name__)
 
 RULE_FIELDS = ("excellent_award_fen", "secretary_rate", "managers_rate",
-               "excellent_min_score", "good_min_score", "pass_min_score", "program_id")
+               "excellent_min_score", "good_min_score", "pass_min_score", "program_id",
+               "award_once", "manager_roles")
+ELIGIBLE_STATUSES = ("active", "standardized")
 
 
 def set_rules(session: Session, actor, county: County, year: int, values: dict) -> RewardRule:
@@ -67,6 +72,7 @@ def set_rules(session: Session, actor, county: County, year: int, values: dict) 
             "good_min_score": ["pass_min_score ≤ good_min_score ≤ excellent_min_score"]})
     program_of_county(session, values["program_id"], county.id)
     refuse_if_round_live(session, county.id, year)
+    values = {**values, "manager_roles": ",".join(values["manager_roles"])}
     rule = rule_for(session, county.id, year)
     before = None if rule is None else {f: getattr(rule, f) for f in RULE_FIELDS}
     if rule is None:
@@ -90,6 +96,7 @@ class _Line:
     payee_type: str
     payee_name: str
     amount_fen: int
+    reason: str
     income_prev_fen: int | None = None
     income_fen: int | None = None
     rate: Decimal | None = None
@@ -99,16 +106,28 @@ class _Line:
     bank_account_masked: str | None = None
 
 
-def _account(person: Person | None) -> dict:
-    if person is None:
-        return {}
-    return {"member_id": person.member_id, "bank_name": person.bank_name,
-            "bank_account_enc": person.bank_account_enc,
-            "bank_account_masked": person.bank_account_masked}
+def _account(payee) -> dict:
+    return {"member_id": getattr(payee, "member_id", None), "bank_name": payee.bank_name,
+            "bank_account_enc": payee.bank_account_enc,
+            "bank_account_masked": payee.bank_account_masked}
+
+
+def status_on(session: Session, coop: Cooperative, day: date) -> str:
+    """The cooperative's lifecycle status at the end of China's `day`, from its kept
+    status changes (the status now if nothing changed after that day)."""
+    changes = session.execute(select(CooperativeStatusChange).where(
+        CooperativeStatusChange.cooperative_id == coop.id)
+        .order_by(CooperativeStatusChange.changed_at, CooperativeStatusChange.id)).scalars()
+    for change in changes:
+        if clock.china_time(change.changed_at).date() > day:
+            return change.from_status
+    return coop.status
 
 
 def _excellent_cooperatives(session: Session, county_id: int, year: int,
                             rule: RewardRule) -> list[Cooperative]:
+    """Graded excellent for the year, and active or standardized both on 31 December
+    of the year and now (no reward to a cooperative since found a shell, or closed)."""
     scores = scores_by_cooperative(session, county_id, year)
     partial = sorted(cid for cid, rows in scores.items() if len(rows) < len(DEPARTMENTS))
     if partial:
@@ -119,8 +138,23 @@ def _excellent_cooperatives(session: Session, county_id: int, year: int,
                  if grade([r.score for r in rows], rule) == "excellent")
     if not ids:
         return []
-    return list(session.execute(select(Cooperative).where(Cooperative.id.in_(ids))
-                                .order_by(Cooperative.id)).scalars())
+    coops = session.execute(select(Cooperative).where(Cooperative.id.in_(ids))
+                            .order_by(Cooperative.id)).scalars()
+    year_end = date(year, 12, 31)
+    return [c for c in coops if c.status in ELIGIBLE_STATUSES
+            and status_on(session, c, year_end) in ELIGIBLE_STATUSES]
+
+
+def _awarded_before(session: Session, coop_ids: list[int], year: int) -> set[int]:
+    """Cooperatives that received the award in an approved round of an earlier year."""
+    if not coop_ids:
+        return set()
+    return set(session.execute(
+        select(RewardLine.cooperative_id).join(RewardRound,
+                                               RewardRound.id == RewardLine.round_id)
+        .where(RewardLine.kind == "award", RewardLine.cooperative_id.in_(coop_ids),
+               RewardRound.status == RoundStatus.APPROVED, RewardRound.year < year)
+    ).scalars())
 
 
 def increase_shares(increase_fen: int, secretary_rate: Decimal, managers_rate: Decimal,
@@ -138,45 +172,65 @@ def increase_shares(increase_fen: int, secretary_rate: Decimal, managers_rate: D
     return secretary_fen, split(pool, [1] * len(manager_keys), list(manager_keys))
 
 
-def _village_lines(session: Session, village: Village, coops: list[Cooperative], year: int,
-                   rule: RewardRule) -> list[_Line]:
-    """The secretary's line and the managers' lines for one lead village."""
-    now = income_for_year(session, village.id, year)
-    prev = income_for_year(session, village.id, year - 1)
-    basis = {"village_id": village.id, "income_prev_fen": prev, "income_fen": now}
-    lines = []
-    secretary = village.party_secretary_name
-    managers = managers_of(session, coops, year, secretary)
-    secretary_fen, parts = increase_shares(now - prev, rule.secretary_rate, rule.managers_rate,
-                                           [m.sort_key for m in managers])
-    if secretary_fen:
-        if not secretary:
-            raise RuleViolation(f"村“{village.name}”未登记党组织书记姓名，无法发放书记奖励",
-                                code="SECRETARY_UNKNOWN")
-        lines.append(_Line(cooperative_id=coops[0].id, kind="secretary",
-                           payee_key=f"secretary:village:{village.id}", payee_type="secretary",
-                           payee_name=secretary, amount_fen=secretary_fen,
-                           rate=rule.secretary_rate, **basis,
-                           **_account(secretary_account(session, coops, year, secretary))))
-    lines += [_Line(cooperative_id=m.cooperative_id, kind="manager", payee_key=m.key,
-                    payee_type="manager", payee_name=m.name, amount_fen=part,
-                    rate=rule.managers_rate, **basis, **_account(m))
-              for m, part in zip(managers, parts) if part]
-    return lines
+def manager_roles_of(rule: RewardRule) -> list[str]:
+    return [r for r in (rule.manager_roles or "").split(",") if r]
+
+
+def _basis(session: Session, villages: dict[int, Village], year: int
+           ) -> tuple[dict, dict, dict[str, list[str]]]:
+    """Each village's income for the year and the year before, and its secretary in
+    office on 31 December; every missing figure, keyed `village:<id>`."""
+    found = incomes(session, villages, (year - 1, year))
+    terms = in_office_on(session, villages, date(year, 12, 31))
+    missing: dict[str, list[str]] = {}
+    for village_id, village in sorted(villages.items()):
+        reasons = [f"{y} 年村集体收入未录入" for y in (year - 1, year)
+                   if (village_id, y) not in found]
+        if village_id not in terms:
+            reasons.append(f"{year} 年 12 月 31 日无在任村党组织书记")
+        if reasons:
+            missing[f"village:{village_id}"] = [f"{village.name}：{r}" for r in reasons]
+    return found, terms, missing
 
 
 def compute_lines(session: Session, county_id: int, year: int, rule: RewardRule) -> list[_Line]:
-    """Every payee of the county's reward round for `year`, amounts in fen."""
+    """Every payee of the county's reward round for `year`, amounts in fen; 422
+    REWARD_BASIS_INCOMPLETE listing every village's missing figure at once."""
     coops = _excellent_cooperatives(session, county_id, year, rule)
-    lines = [_Line(cooperative_id=c.id, village_id=c.village_id, kind="award",
-                   payee_key=f"cooperative:{c.id}", payee_type="cooperative",
-                   payee_name=c.name, amount_fen=rule.excellent_award_fen)
-             for c in coops if rule.excellent_award_fen]
     by_village: dict[int, list[Cooperative]] = {}
     for coop in coops:
         by_village.setdefault(coop.village_id, []).append(coop)
+    villages = {v.id: v for v in session.execute(
+        select(Village).where(Village.id.in_(list(by_village)))).scalars()}
+    found, terms, missing = _basis(session, villages, year)
+    if missing:
+        raise RuleViolation("奖励测算所需数据不全，请补齐后再测算",
+                            code="REWARD_BASIS_INCOMPLETE", errors=missing)
+    awarded = _awarded_before(session, [c.id for c in coops], year) if rule.award_once else set()
+    lines = [_Line(cooperative_id=c.id, village_id=c.village_id, kind="award",
+                   payee_key=f"cooperative:{c.id}", payee_type="cooperative",
+                   payee_name=c.name, amount_fen=rule.excellent_award_fen,
+                   reason="考核优秀", **_account(c))
+             for c in coops if rule.excellent_award_fen and c.id not in awarded]
+    roles = manager_roles_of(rule)
     for village_id, group in sorted(by_village.items()):
-        lines += _village_lines(session, session.get(Village, village_id), group, year, rule)
+        now, prev = found[(village_id, year)], found[(village_id, year - 1)]
+        secretary = terms[village_id]
+        basis = {"village_id": village_id, "income_prev_fen": prev, "income_fen": now}
+        managers = managers_of(session, group, year, roles, secretary)
+        secretary_fen, parts = increase_shares(now - prev, rule.secretary_rate,
+                                               rule.managers_rate,
+                                               [m.sort_key for m in managers])
+        if secretary_fen:
+            lines.append(_Line(cooperative_id=group[0].id, kind="secretary",
+                               payee_key=f"secretary:village:{village_id}",
+                               payee_type="secretary", payee_name=secretary.name,
+                               amount_fen=secretary_fen, reason="村党组织书记",
+                               rate=rule.secretary_rate, **basis, **_account(secretary)))
+        lines += [_Line(cooperative_id=m.cooperative_id, kind="manager", payee_key=m.key,
+                        payee_type="manager", payee_name=m.name, amount_fen=part,
+                        reason=m.reason, rate=rule.managers_rate, **basis, **_account(m))
+                  for m, part in zip(managers, parts) if part]
     return lines
 
 
@@ -268,3 +322,13 @@ def settle_paid(session: Session, round_id: int, amount_fen: int) -> None:
         log.warning("reward batch without a round", extra={"round_id": round_id})
         return
     mark_disbursed(session, rnd.program_id, amount_fen)
+
+
+def settle_reversed(session: Session, round_id: int, amount_fen: int) -> None:
+    """A paid reward line was reversed: its money is owed again (committed) until the
+    re-issue is paid. Called by payouts/settlement.reverse_line in its transaction."""
+    rnd = session.get(RewardRound, round_id)
+    if rnd is None:
+        log.warning("reward batch without a round", extra={"round_id": round_id})
+        return
+    unmark_disbursed(session, rnd.program_id, amount_fen)

@@ -10,18 +10,21 @@ from sqlalchemy import select
 
 from auth.models import DEPARTMENTS
 from auth.policy import (COOP_READ, COOP_WRITE, COUNTY, COUNTY_FINANCE, COUNTY_MONEY, access,
-                         current_user, has_grant, scoped)
+                         caller, current_user, grants_for, has_grant, in_scope, scoped)
+import coop.clock as clock
 from coop.api import Blueprint
 from coop.county import evaluations, programs, rewards, subsidies
-from coop.county.income import income_breakdown, set_entered_income
-from coop.county.models import Program, RewardRound, SubsidyApplication
+from coop.county.income import (dividends, income_breakdown, income_by_year,
+                                set_entered_income)
+from coop.county.models import Program, RewardLine, RewardRound, SubsidyApplication
 from coop.county.schemas import (CollectiveIncomeIn, CollectiveIncomeOut, CountyReasonIn,
                                  EvaluationOut, EvaluationScoreIn, EvaluationScoreOut,
-                                 ProgramIn, ProgramOut, RewardRoundDetailOut, RewardRoundIn,
+                                 IncomeYearOut, ProgramIn, ProgramListArgs, ProgramOut,
+                                 RewardLineOut, RewardRoundDetailOut, RewardRoundIn,
                                  RewardRoundListArgs, RewardRoundOut, RewardRulesIn,
-                                 RewardRulesOut, SubsidyApplicationIn,
+                                 RewardRulesOut, RewardsArgs, SubsidyApplicationIn,
                                  SubsidyApplicationListArgs, SubsidyApplicationOut,
-                                 SubsidyDisburseIn)
+                                 SubsidyApproveIn, SubsidyDisburseIn)
 from coop.errors import Forbidden, NotFound
 from coop.extensions import db
 from coop.fields import NoBodyIn
@@ -34,11 +37,45 @@ from coop.validators import check_year
 blp = Blueprint("county", __name__, url_prefix="/api/v1", description="县级考核、奖励与补助")
 
 REVIEWER = ("county_reviewer",)
+# What a cooperative's manager reads of the county side (CONTRACT §10, last bullet).
+COUNTY_OR_MANAGER = COUNTY + COOP_WRITE
 
 
-def _income(village: Village, year: int, items) -> dict:
-    return {"village_id": village.id, "year": year, "items": items,
-            "total_fen": sum(i.amount_fen for i in items)}
+def _managed_cooperatives() -> list[Cooperative]:
+    ids = [g.scope_id for g in grants_for(COOP_WRITE) if g.scope_type == "cooperative"]
+    if not ids:
+        return []
+    return list(db.session.execute(select(Cooperative).where(Cooperative.id.in_(ids))).scalars())
+
+
+def _readable(model, obj_id: int, attr: str):
+    """The object if a county role covers it, or a cooperative the caller manages has
+    `attr` equal to its id (its village, its county); else 404."""
+    obj = db.session.get(model, obj_id)
+    if obj is None:
+        raise NotFound()
+    if caller().is_superuser or in_scope(obj, COUNTY):
+        return obj
+    if any(getattr(c, attr) == obj.id for c in _managed_cooperatives()):
+        return obj
+    raise NotFound()
+
+
+def _income(session, village: Village, year: int, items) -> dict:
+    amount = items[0].amount_fen if items else None
+    return {"village_id": village.id, "year": year, "items": items, "amount_fen": amount,
+            "total_fen": amount or 0,
+            "cooperative_dividends_fen": dividends(session, village.id).get(year, 0)}
+
+
+@blp.route("/villages/<int:village_id>/collective-income")
+@access(COUNTY_OR_MANAGER)
+@blp.response(200, IncomeYearOut(many=True))
+def collective_income_years(village_id):
+    """村集体收入 by year: the entered figure (null where none was entered) and, beside
+    it, the dividends paid plans gave the village's collective member (never added)."""
+    village = _readable(Village, village_id, "village_id")
+    return income_by_year(db.session, village)
 
 
 @blp.route("/villages/<int:village_id>/collective-income/<int:year>")
@@ -46,9 +83,10 @@ class CollectiveIncome(MethodView):
     @access(COUNTY, Village, "village_id")
     @blp.response(200, CollectiveIncomeOut)
     def get(self, village, year):
-        """村集体收入: the year's total and its breakdown (entered + distributions)."""
+        """村集体收入 of a year: the entered figure, with the dividends beside it."""
         check_year(year)
-        return _income(village, year, income_breakdown(db.session, village.id, year))
+        return _income(db.session, village, year,
+                       income_breakdown(db.session, village.id, year))
 
     @access(COUNTY_MONEY, Village, "village_id")
     @blp.arguments(CollectiveIncomeIn)
@@ -57,7 +95,7 @@ class CollectiveIncome(MethodView):
         """Enter (or replace) the county's figure for the year."""
         items = set_entered_income(db.session, current_user(), village, year,
                                    body["amount_fen"])
-        return _income(village, year, items)
+        return _income(db.session, village, year, items)
 
 
 @blp.route("/cooperatives/<int:coop_id>/evaluations/<int:year>/scores/<department>")
@@ -76,7 +114,7 @@ class EvaluationScore(MethodView):
 
 
 @blp.route("/cooperatives/<int:coop_id>/evaluations/<int:year>")
-@access(COUNTY, Cooperative, "coop_id")
+@access(COUNTY_OR_MANAGER, Cooperative, "coop_id")
 @blp.response(200, EvaluationOut)
 def evaluation(coop, year):
     """Scores, missing departments and the grade under the county's rules."""
@@ -85,9 +123,11 @@ def evaluation(coop, year):
 
 @blp.route("/counties/<int:county_id>/reward-rules/<int:year>")
 class RewardRules(MethodView):
-    @access(COUNTY, County, "county_id")
+    @access(COUNTY_OR_MANAGER)
     @blp.response(200, RewardRulesOut)
-    def get(self, county, year):
+    def get(self, county_id, year):
+        """The year's reward rules (a cooperative's manager reads his county's)."""
+        county = _readable(County, county_id, "county_id")
         check_year(year)
         rule = evaluations.rule_for(db.session, county.id, year)
         if rule is None:
@@ -137,6 +177,30 @@ def reward_round(reward_round):
     return _round_detail(reward_round)
 
 
+@blp.route("/reward-rounds/<int:reward_round_id>/lines")
+@access(COUNTY, RewardRound, "reward_round_id")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(RewardLineOut))
+def reward_round_lines(args, reward_round):
+    """Each line with its basis: income, prior income, increase, rate, payee and why."""
+    stmt = select(RewardLine).where(RewardLine.round_id == reward_round.id)
+    return paginate(db.session, stmt.order_by(RewardLine.id), args["page"], args["per_page"])
+
+
+@blp.route("/cooperatives/<int:coop_id>/rewards")
+@access(COOP_READ, Cooperative, "coop_id")
+@blp.arguments(RewardsArgs, location="query")
+@blp.response(200, page_schema(RewardLineOut))
+def cooperative_rewards(args, coop):
+    """The cooperative's award and its people's lines in approved rounds."""
+    stmt = (select(RewardLine).join(RewardRound, RewardRound.id == RewardLine.round_id)
+            .where(RewardLine.cooperative_id == coop.id,
+                   RewardRound.status == "approved"))
+    if "year" in args:
+        stmt = stmt.where(RewardRound.year == args["year"])
+    return paginate(db.session, stmt.order_by(RewardLine.id), args["page"], args["per_page"])
+
+
 @blp.route("/reward-rounds/<int:reward_round_id>/approve", methods=["POST"])
 @access(COUNTY_FINANCE, RewardRound, "reward_round_id")
 @idempotent
@@ -167,11 +231,16 @@ def cancel_round(body, reward_round):
 
 @blp.route("/counties/<int:county_id>/programs")
 class Programs(MethodView):
-    @access(COUNTY, County, "county_id")
-    @blp.arguments(PageArgs, location="query")
+    @access(COUNTY_OR_MANAGER)
+    @blp.arguments(ProgramListArgs, location="query")
     @blp.response(200, page_schema(ProgramOut))
-    def get(self, args, county):
+    def get(self, args, county_id):
+        """The county's programs; `open=true`: those accepting applications this year
+        (all a cooperative's manager may list)."""
+        county = _readable(County, county_id, "county_id")
         stmt = select(Program).where(Program.county_id == county.id).order_by(Program.id.desc())
+        if args.get("open") or not (caller().is_superuser or in_scope(county, COUNTY)):
+            stmt = programs.open_programs(stmt, clock.today().year)
         return paginate(db.session, stmt, args["page"], args["per_page"])
 
     @access(COUNTY_MONEY, County, "county_id")
@@ -221,11 +290,13 @@ def application(application):
 @blp.route("/subsidy-applications/<int:application_id>/approve", methods=["POST"])
 @access(COUNTY_FINANCE, SubsidyApplication, "application_id")
 @idempotent
-@blp.arguments(NoBodyIn, required=False)
+@blp.arguments(SubsidyApproveIn, required=False)
 @blp.response(200, SubsidyApplicationOut)
-def approve_application(_, application):
-    """Approve and reserve the budget atomically (422 BUDGET_EXCEEDED)."""
-    return subsidies.approve_application(db.session, current_user(), application)
+def approve_application(body, application):
+    """Approve (all, or `amount_fen` ≤ the amount applied for) and reserve the budget
+    atomically (422 BUDGET_EXCEEDED, RECIPIENT_CAP_EXCEEDED); never by its creator."""
+    return subsidies.approve_application(db.session, current_user(), application,
+                                         (body or {}).get("amount_fen"))
 
 
 @blp.route("/subsidy-applications/<int:application_id>/reject", methods=["POST"])

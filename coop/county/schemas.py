@@ -1,11 +1,12 @@
 """Marshmallow schemas of the county capability (in and out)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from auth.models import DEPARTMENTS
 from coop.validators import MAX_YEAR, MIN_YEAR
-from coop.county.models import APPLICATION_STATES, GRADES
+from coop.county.models import (APPLICATION_STATES, DEFAULT_MANAGER_ROLES, GRADES,
+                                MANAGER_ROLE_CHOICES)
 from coop.dbtypes import MAX_ID
 from coop.fields import Fen, Id, Rate
 from coop.money import MAX_FEN
@@ -38,8 +39,18 @@ class CollectiveIncomeItemOut(Schema):
 class CollectiveIncomeOut(Schema):
     village_id = fields.Integer()
     year = fields.Integer()
-    total_fen = fields.Integer()
+    amount_fen = fields.Integer(allow_none=True,
+                                metadata={"description": "the entered figure; null if none"})
+    total_fen = fields.Integer(metadata={"description": "= amount_fen, 0 if none (v1)"})
+    cooperative_dividends_fen = fields.Integer(
+        metadata={"description": "paid plans' dividends to the collective: beside, not added"})
     items = fields.List(fields.Nested(CollectiveIncomeItemOut))
+
+
+class IncomeYearOut(Schema):
+    year = fields.Integer()
+    amount_fen = fields.Integer(allow_none=True)
+    cooperative_dividends_fen = fields.Integer()
 
 
 # --- evaluations -----------------------------------------------------------------------
@@ -77,6 +88,16 @@ class RewardRulesIn(Schema):
     good_min_score = Score(load_default=75)
     pass_min_score = Score(load_default=60)
     program_id = Id(required=True)
+    award_once = fields.Boolean(load_default=True)
+    manager_roles = fields.List(
+        fields.String(validate=validate.OneOf(MANAGER_ROLE_CHOICES)),
+        load_default=lambda: list(DEFAULT_MANAGER_ROLES),
+        validate=lambda roles: _distinct(roles))
+
+
+def _distinct(roles: list) -> None:
+    if len(set(roles)) != len(roles):
+        raise ValidationError("角色重复")
 
 
 class RewardRulesOut(Schema):
@@ -89,6 +110,8 @@ class RewardRulesOut(Schema):
     good_min_score = fields.Integer()
     pass_min_score = fields.Integer()
     program_id = fields.Integer()
+    award_once = fields.Boolean()
+    manager_roles = fields.Function(lambda rule: [r for r in rule.manager_roles.split(",") if r])
     updated_at = fields.DateTime()
 
 
@@ -105,16 +128,29 @@ class RewardRoundListArgs(PageArgs):
     year = fields.Integer(validate=validate.Range(min=MIN_YEAR, max=MAX_YEAR))
 
 
+def _increase(line):
+    if line.income_fen is None or line.income_prev_fen is None:
+        return None
+    return line.income_fen - line.income_prev_fen
+
+
 class RewardLineOut(Schema):
     id = fields.Integer()
+    round_id = fields.Integer()
     cooperative_id = fields.Integer()
     village_id = fields.Integer()
     kind = fields.String()
+    payee_key = fields.String()
     payee_type = fields.String()
     payee_name = fields.String()
+    reason = fields.String(allow_none=True, metadata={"description": "why the payee qualifies"})
+    bank_name = fields.String(allow_none=True)
+    bank_account_masked = fields.String(allow_none=True)
     amount_fen = fields.Integer()
     income_prev_fen = fields.Integer(allow_none=True)
+    prior_income_fen = fields.Function(lambda line: line.income_prev_fen, allow_none=True)
     income_fen = fields.Integer(allow_none=True)
+    increase_fen = fields.Function(_increase, allow_none=True)
     rate = Rate(allow_none=True)
 
 
@@ -146,7 +182,23 @@ class RewardRoundDetailOut(RewardRoundOut):
 class ProgramIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=128))
     year = Year(required=True)
+    end_year = Year(allow_none=True, metadata={"description": "last year (default: year)"})
     budget_fen = Fen(required=True)
+    per_recipient_cap_fen = fields.Integer(strict=True, allow_none=True,
+                                           validate=validate.Range(min=1, max=MAX_FEN))
+
+
+class ProgramListArgs(PageArgs):
+    open = fields.Boolean(metadata={"description": "only programs accepting applications"})
+
+
+class RewardsArgs(PageArgs):
+    year = fields.Integer(validate=validate.Range(min=MIN_YEAR, max=MAX_YEAR))
+
+
+class SubsidyApproveIn(Schema):
+    amount_fen = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_FEN),
+                                metadata={"description": "grant less than applied for"})
 
 
 class ProgramOut(Schema):
@@ -154,7 +206,9 @@ class ProgramOut(Schema):
     county_id = fields.Integer()
     name = fields.String()
     year = fields.Integer()
+    end_year = fields.Integer(attribute="last_year")
     budget_fen = fields.Integer()
+    per_recipient_cap_fen = fields.Integer(allow_none=True)
     committed_fen = fields.Integer()
     disbursed_fen = fields.Integer()
     available_fen = fields.Integer()
@@ -184,6 +238,7 @@ class SubsidyApplicationOut(Schema):
     cooperative_id = fields.Integer()
     program_id = fields.Integer()
     amount_fen = fields.Integer()
+    approved_amount_fen = fields.Integer(allow_none=True)
     purpose = fields.String()
     status = fields.String()
     created_by = fields.Integer()

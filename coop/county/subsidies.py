@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 import coop.audit as audit
 from coop.county.models import ApplicationStatus as Status
-from coop.county.models import SubsidyApplication
+from coop.county.models import Program, SubsidyApplication
 from coop.county.programs import (FOUR_EYES_REQUIRED, mark_disbursed, program_of_county,
                                   reserve)
 from coop.dbtypes import utcnow
-from coop.errors import Forbidden
+from coop.errors import Forbidden, RuleViolation, ValidationFailed
 from coop.payouts.models import BatchStatus, LineStatus, PayoutLine
 from coop.payouts.services import Payee, create_batch
 from coop.registry.models import Cooperative
@@ -31,7 +31,8 @@ CONFLICT = "申请当前状态不允许此操作"
 
 
 def _snapshot(app: SubsidyApplication) -> dict:
-    return {"status": app.status, "amount_fen": app.amount_fen, "program_id": app.program_id}
+    return {"status": app.status, "amount_fen": app.amount_fen, "program_id": app.program_id,
+            "approved_amount_fen": app.approved_amount_fen}
 
 
 def submit_application(session: Session, actor, coop: Cooperative, program_id: int,
@@ -48,17 +49,49 @@ def submit_application(session: Session, actor, coop: Cooperative, program_id: i
     return app
 
 
-def approve_application(session: Session, actor, app: SubsidyApplication) -> SubsidyApplication:
-    """Approve and reserve the budget (422 BUDGET_EXCEEDED if it does not fit)."""
+def approve_application(session: Session, actor, app: SubsidyApplication,
+                        amount_fen: int | None = None) -> SubsidyApplication:
+    """Approve all of it, or `amount_fen` ≤ the amount applied for, and reserve that
+    (422 BUDGET_EXCEEDED if it does not fit; RECIPIENT_CAP_EXCEEDED over the program's
+    per-cooperative cap). Four eyes: never by the user who submitted it (403)."""
+    if app.created_by == actor.id:
+        raise Forbidden("申请人不能批准自己提交的申请，须由另一名财政人员批准",
+                        code=FOUR_EYES_REQUIRED)
+    granted = app.amount_fen if amount_fen is None else amount_fen
+    if granted > app.amount_fen:
+        raise ValidationFailed("批准金额不能超过申请金额",
+                               errors={"amount_fen": [f"≤ {app.amount_fen}"]})
     before = _snapshot(app)
     # The state guard first: it locks the application row, then the program row is
     # locked by the reservation — the same order in every transaction, so no deadlock.
     transition(session, app, Status.SUBMITTED, CONFLICT, status=Status.APPROVED,
-               approved_by=actor.id, approved_at=utcnow())
-    reserve(session, app.program_id, app.amount_fen)
+               approved_by=actor.id, approved_at=utcnow(), approved_amount_fen=granted)
+    reserve(session, app.program_id, granted)
+    _check_recipient_cap(session, app)
     audit.record(session, actor, "subsidy_application.approve", "subsidy_application", app.id,
-                 before=before, after={**before, "status": Status.APPROVED})
+                 before=before, after={**before, "status": Status.APPROVED,
+                                       "approved_amount_fen": granted})
     return app
+
+
+def _check_recipient_cap(session: Session, app: SubsidyApplication) -> None:
+    """What the cooperative has been granted over the program, this one included, stays
+    within the program's per-recipient cap. Runs after the reservation has locked the
+    program row, so two approvals for one cooperative are judged one after the other."""
+    program = session.get(Program, app.program_id)
+    if program.per_recipient_cap_fen is None:
+        return
+    granted = session.execute(select(func.coalesce(func.sum(
+        SubsidyApplication.approved_amount_fen), 0)).where(
+        SubsidyApplication.program_id == app.program_id,
+        SubsidyApplication.cooperative_id == app.cooperative_id,
+        SubsidyApplication.status.in_((Status.APPROVED, Status.DISBURSED)))
+        .with_for_update()).scalar_one()
+    if granted > program.per_recipient_cap_fen:
+        raise RuleViolation(
+            f"该合作社在本专项资金中获批总额不能超过 {program.per_recipient_cap_fen} 分",
+            code="RECIPIENT_CAP_EXCEEDED",
+            errors={"amount_fen": [f"cap {program.per_recipient_cap_fen}, granted {granted}"]})
 
 
 def reject_application(session: Session, actor, app: SubsidyApplication,
@@ -87,12 +120,20 @@ def disburse_application(session: Session, actor, app: SubsidyApplication, paid_
     transition(session, app, Status.APPROVED, CONFLICT, status=Status.DISBURSED,
                disbursed_by=actor.id, paid_on=paid_on, bank_ref=bank_ref)
     coop = session.get(Cooperative, app.cooperative_id)
-    mark_disbursed(session, app.program_id, app.amount_fen)
+    if not coop.bank_account_enc:
+        # The line would be held: a payment to no account cannot have been made.
+        raise RuleViolation("合作社未登记基本存款账户，不能记为已拨付",
+                            code="BANK_ACCOUNT_MISSING",
+                            errors={"cooperative_id": ["PATCH /cooperatives/{id} bank_account"]})
+    granted = app.approved_amount_fen or app.amount_fen
+    mark_disbursed(session, app.program_id, granted)
     batch = create_batch(session, actor, county_id=app.county_id, cooperative_id=coop.id,
                          source="subsidy", source_id=app.id, year=paid_on.year,
                          payees=[Payee(payee_type="cooperative", payee_name=coop.name,
-                                       amount_fen=app.amount_fen, cooperative_id=coop.id,
-                                       town_id=coop.town_id)])
+                                       amount_fen=granted, cooperative_id=coop.id,
+                                       town_id=coop.town_id, bank_name=coop.bank_name,
+                                       bank_account_enc=coop.bank_account_enc,
+                                       bank_account_masked=coop.bank_account_masked)])
     # The county has already transferred the money: the line is paid, the batch closed.
     session.execute(update(PayoutLine).where(PayoutLine.batch_id == batch.id)
                     .values(status=LineStatus.PAID, paid_on=paid_on, bank_ref=bank_ref,

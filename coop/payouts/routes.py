@@ -6,7 +6,8 @@ from flask.views import MethodView
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from auth.policy import (COOP_READ, COOP_WRITE, COUNTY_MONEY, MEMBER_READ, access, caller,
+from auth.policy import (COOP_READ, COOP_WRITE, COUNTY_FINANCE, COUNTY_MONEY, MEMBER_READ,
+                         access, caller,
                          current_user, has_grant, in_scope, scoped)
 import coop.clock as clock
 from coop.api import Blueprint
@@ -17,8 +18,9 @@ from coop.idempotency import idempotent
 from coop.pagination import page_schema, paginate
 from coop.payouts import bankfile, settlement
 from coop.payouts.models import PayoutBatch, PayoutLine
-from coop.payouts.schemas import (MAX_RESULTS, PayoutBatchOut, PayoutLineListArgs,
-                                  PayoutLineOut, PayoutResultIn, PayoutReverseIn)
+from coop.payouts.schemas import (MAX_RESULTS, PayoutBatchOut, PayoutLineAccountIn,
+                                  PayoutLineListArgs, PayoutLineOut, PayoutResultIn,
+                                  PayoutReverseIn)
 from coop.payouts.services import with_totals
 
 blp = Blueprint("payouts", __name__, url_prefix="/api/v1", description="发放批次")
@@ -109,11 +111,19 @@ class BatchReissue(MethodView):
 
 @blp.route("/payout-batches/<int:batch_id>/bank-file")
 class BatchBankFile(MethodView):
-    @access(COOP_WRITE, PayoutBatch, "batch_id")
+    @access(COOP_WRITE + COUNTY_FINANCE, PayoutBatch, "batch_id")
     @blp.doc(responses={"200": {"description": "CSV, UTF-8 with BOM",
                                 "content": {"text/csv": {"schema": {"type": "string"}}}}})
     def get(self, batch):
-        """The bank's batch file: the only place full account numbers appear."""
+        """The bank's batch file: the only place full account numbers appear. The payer's:
+        the cooperative's coop_manager for its batches, county_finance for the county's
+        (rewards, subsidies). Held lines (no account) are not in it."""
+        if not caller().is_superuser:
+            allowed = (has_grant("coop_manager", "cooperative", batch.cooperative_id)
+                       if batch.cooperative_id is not None
+                       else has_grant("county_finance", "county", batch.county_id))
+            if not allowed:
+                raise Forbidden()
         body = bankfile.bank_file(db.session, current_user(), batch)
         return Response(body, mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="payout-batch-{batch.id}.csv"',
@@ -131,3 +141,21 @@ class LineReverse(MethodView):
         _require_payer(db.session.get(PayoutBatch, line.batch_id))
         return settlement.reverse_line(db.session, current_user(), line, data["reason"],
                                        clock.today())
+
+
+@blp.route("/payout-lines/<int:line_id>")
+class LineItem(MethodView):
+    @access(MEMBER_READ, PayoutLine, "line_id")
+    @blp.response(200, PayoutLineOut)
+    def get(self, line):
+        return line
+
+    @access(PAYERS, PayoutLine, "line_id")
+    @blp.arguments(PayoutLineAccountIn)
+    @blp.response(200, PayoutLineOut)
+    def patch(self, data, line):
+        """Give a held or failed line the payee's account: it is pending again (the
+        batch's payer only; audited)."""
+        _require_payer(db.session.get(PayoutBatch, line.batch_id))
+        return settlement.fix_account(db.session, current_user(), line, data["bank_name"],
+                                      data["bank_account"])

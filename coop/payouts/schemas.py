@@ -20,9 +20,11 @@ class PayoutBatchOut(Schema):
     status = fields.String()
     line_count = fields.Integer()
     total_fen = fields.Integer()
+    issued_fen = fields.Integer(metadata={"description": "put to pay; a re-issued line once"})
+    paid_fen = fields.Integer(metadata={"description": "实发: paid less reversals"})
+    failed_fen = fields.Integer(metadata={"description": "failed, not re-issued"})
     pending_fen = fields.Integer()
-    paid_fen = fields.Integer()
-    failed_fen = fields.Integer()
+    held_fen = fields.Integer(metadata={"description": "no bank account: not in the bank file"})
     reversed_fen = fields.Integer()
     created_at = fields.DateTime()
 
@@ -48,7 +50,8 @@ class PayoutLineOut(Schema):
 
 
 class PayoutLineListArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(("pending", "paid", "failed", "reversed")))
+    status = fields.String(validate=validate.OneOf(("held", "pending", "paid", "failed",
+                                                    "reversed")))
 
 
 class PayoutResultIn(Schema):
@@ -62,3 +65,8 @@ class PayoutResultIn(Schema):
 
 class PayoutReverseIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class PayoutLineAccountIn(Schema):
+    bank_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    bank_account = fields.String(required=True, validate=validate.Length(min=1, max=40))

@@ -20,10 +20,11 @@ import coop.audit as audit
 import coop.clock as clock
 from coop.dbtypes import utcnow
 from coop.errors import Conflict, RuleViolation, ValidationFailed
-from coop.payouts.models import PayoutBatch, PayoutLine
+from coop.payouts.models import LineStatus, PayoutBatch, PayoutLine
 from coop.payouts.services import Payee, create_batch
+import coop.registry.people as people
 from coop.registry.models import Member
-from coop.transaction import flush_or_conflict
+from coop.transaction import flush_or_conflict, transition
 from coop.validators import past_date_problem
 
 
@@ -31,6 +32,11 @@ from coop.validators import past_date_problem
 # moves it from committed to disbursed): hook(session, source_id, paid_fen), by source,
 # registered by that layer at app creation.
 ON_PAID: dict[str, Callable[[Session, int, int], None]] = {}
+# What a reversal means to that layer: hook(session, source_id, reversed_fen) — the money
+# is owed again (a reward round's program moves it back from disbursed to committed).
+ON_REVERSED: dict[str, Callable[[Session, int, int], None]] = {}
+
+BANK_ACCOUNT_MISSING = "BANK_ACCOUNT_MISSING"
 
 _LINES = PayoutLine.__table__
 _RESULT_UPDATE = (update(_LINES)
@@ -58,6 +64,12 @@ def record_results(session: Session, actor, batch: PayoutBatch, results: list[di
         elif lines[result["line_id"]].status == "pending":
             todo.append(result)
     if errors:
+        held = [i for i, r in enumerate(results)
+                if getattr(lines.get(r["line_id"]), "status", None) == "held"]
+        if held:
+            # A held line was never in a bank file: it cannot have been paid.
+            raise RuleViolation("收款人无银行账号的发放行（暂缓）不能记为已支付，未记录任何一行",
+                                code=BANK_ACCOUNT_MISSING, errors=errors)
         raise ValidationFailed("发放结果有误，未记录任何一行", errors=errors)
     # One executemany for the whole bank file (5,000 lines of a plan), not a statement
     # per line; every line must still be pending, or another import got there first.
@@ -91,6 +103,8 @@ def _result_problem(result: dict, line: PayoutLine | None, ids: list[int],
         return "同一发放行只能出现一次"
     if line.reverses_id is not None:
         return "冲正行没有银行结果"
+    if line.status == "held":
+        return "收款人无银行账号，该行暂缓发放，须先补录账号"
     if result["status"] == "paid":
         if not result.get("bank_ref") or result.get("paid_on") is None:
             return "已支付须填写银行流水号和支付日期"
@@ -120,6 +134,9 @@ def reverse_line(session: Session, actor, line: PayoutLine, reason: str,
         paid_on=today, reverses_id=line.id, reason=reason)
     session.add(reversal)
     flush_or_conflict(session, Conflict("该发放行已冲正"))
+    batch = session.get(PayoutBatch, line.batch_id)
+    if batch.source in ON_REVERSED:
+        ON_REVERSED[batch.source](session, batch.source_id, line.amount_fen)
     audit.record(session, actor, "payout_line.reverse", "payout_line", line.id,
                  after={"reversal_id": reversal.id, "amount_fen": reversal.amount_fen,
                         "reason": reason})
@@ -161,3 +178,33 @@ def reissue(session: Session, actor, batch: PayoutBatch) -> PayoutBatch:
                  after={"follow_up_batch_id": follow_up.id,
                         "lines": [line.id for line, *_ in due]})
     return follow_up
+
+
+def fix_account(session: Session, actor, line: PayoutLine, bank_name: str,
+                bank_account: str) -> PayoutLine:
+    """PATCH /payout-lines/{id}: give a held or failed line the payee's (right) account;
+    the line is pending again and goes into the batch's next bank file. A failed line
+    already re-issued in a follow-up batch is 409 (that batch pays it)."""
+    account = people.compact(bank_account)
+    problems = people.bank_problems(bank_name, account)
+    if problems:
+        raise ValidationFailed("银行账号有误", errors={k: [v] for k, v in problems.items()})
+    again = aliased(PayoutLine)
+    if line.reverses_id is not None or session.execute(
+            select(exists().where(again.reissue_of_id == line.id))).scalar():
+        raise Conflict("该发放行已冲正或已补发，不能修改账号")
+    before = {"status": line.status, "bank_name": line.bank_name,
+              "bank_account_masked": line.bank_account_masked}
+    columns = people.bank_account_columns(account)
+    transition(session, line, (LineStatus.HELD, LineStatus.FAILED),
+               "只有暂缓或支付失败的发放行可以补录账号", status=LineStatus.PENDING,
+               bank_name=bank_name, bank_account_enc=columns["bank_account_enc"],
+               bank_account_masked=columns["bank_account_masked"], bank_ref=None,
+               paid_on=None, updated_at=utcnow())
+    # The batch has a line to pay again: it is open until a result settles it.
+    session.execute(update(PayoutBatch).where(PayoutBatch.id == line.batch_id)
+                    .values(status="open").execution_options(synchronize_session=False))
+    audit.record(session, actor, "payout_line.account_fix", "payout_line", line.id,
+                 before=before, after={"status": LineStatus.PENDING, "bank_name": bank_name,
+                                       "bank_account_masked": line.bank_account_masked})
+    return line

@@ -71,6 +71,7 @@ def villages_by_income(session: Session, county_id: int, year: int,
     per_village = (select(CollectiveIncomeItem.year.label("year"),
                           func.sum(CollectiveIncomeItem.amount_fen).label("income"))
                    .where(CollectiveIncomeItem.county_id == county_id,
+                          CollectiveIncomeItem.source == "entered",
                           CollectiveIncomeItem.year.in_((year - 1, year)))
                    .group_by(CollectiveIncomeItem.village_id, CollectiveIncomeItem.year)
                    .subquery())
@@ -148,6 +149,7 @@ def zone_income(session: Session, county_id: int, year: int) -> dict:
     income = (select(CollectiveIncomeItem.village_id.label("village_id"),
                      func.sum(CollectiveIncomeItem.amount_fen).label("income"))
               .where(CollectiveIncomeItem.county_id == county_id,
+                     CollectiveIncomeItem.source == "entered",
                      CollectiveIncomeItem.year == year)
               .group_by(CollectiveIncomeItem.village_id).subquery())
     rows = session.execute(

@@ -34,7 +34,9 @@ def world(make) -> World:
     town = make.town(county)
     village = make.village(town, secretary="李书记")
     other_village = make.village(town, secretary="王书记")
-    coop = make.cooperative(village)
+    coop = make.cooperative(village, bank_name="农商银行",
+                            bank_account_enc=crypto.encrypt("6210000000000000007"),
+                            bank_account_masked="6210****0007")
     other_coop = make.cooperative(other_village)
     county_b = make.county(name="郓城县")
     return World(
@@ -59,21 +61,31 @@ def person(name: str, id_card: str | None = None) -> dict:
             "id_card_masked": crypto.mask_id_card(id_card)}
 
 
+def bank(account: str | None) -> dict:
+    if account is None:
+        return {}
+    return {"bank_name": "农业银行", "bank_account_enc": crypto.encrypt(account),
+            "bank_account_hash": crypto.blind_index(account),
+            "bank_account_masked": crypto.mask_account(account)}
+
+
 def add_officer(session, coop, name, role="director", start_on=date(2020, 1, 1), end_on=None,
-                id_card=None) -> Officer:
+                id_card=None, bank_account="6228480000000000001") -> Officer:
     officer = Officer(county_id=coop.county_id, cooperative_id=coop.id, role=role,
                       village_committee_member=True, start_on=start_on, end_on=end_on,
-                      **person(name, id_card))
+                      **person(name, id_card), **bank(bank_account))
     session.add(officer)
     session.commit()
     return officer
 
 
 def add_professional_manager(session, coop, name, start=date(2023, 1, 1),
-                             end=date(2026, 12, 31), id_card=None) -> ProfessionalManager:
+                             end=date(2026, 12, 31), id_card=None,
+                             bank_account="6228480000000000002") -> ProfessionalManager:
     manager = ProfessionalManager(county_id=coop.county_id, cooperative_id=coop.id,
                                   contract_start=start, contract_end=end,
-                                  base_pay_fen_per_year=6_000_000, **person(name, id_card))
+                                  base_pay_fen_per_year=6_000_000, **person(name, id_card),
+                                  **bank(bank_account))
     session.add(manager)
     session.commit()
     return manager

@@ -1,8 +1,10 @@
-"""PUT/GET /villages/{id}/collective-income/{year}: the entered figure and the breakdown."""
+"""PUT/GET /villages/{id}/collective-income[/{year}]: exactly the entered figure, with the
+collective's dividends shown beside it, never added (CONTRACT §10)."""
 from sqlalchemy import select
 
 from coop.audit import AuditEntry
-from coop.county.income import income_for_year, record_collective_dividend
+from coop.county.income import income_for_year
+from coop.county.models import CollectiveIncomeItem
 from tests.county.conftest import problem_code
 
 
@@ -25,17 +27,49 @@ def test_finance_enters_income_and_a_second_put_replaces_it(client, world, db):
     assert actions == ["collective_income.enter", "collective_income.enter"]
 
 
-def test_total_is_the_entered_figure_plus_distribution_lines(client, world, db):
-    admin, headers = world.admin
-    record_collective_dividend(db.session, admin, world.village.id, 2024, 2_345, payout_line_id=77)
+def test_income_is_the_entered_figure_and_a_first_wave_dividend_row_is_not_added(
+        client, world, db):
+    """Issue 15: 1,500,000 entered came back as 1,518,000 (a dividend added silently).
+    Before this change the total here was 1,518,000 yuan."""
+    _, headers = world.admin
+    db.session.add(CollectiveIncomeItem(county_id=world.county.id, village_id=world.village.id,
+                                        year=2024, source="distribution", source_id=77,
+                                        amount_fen=1_800_000))
     db.session.commit()
-    client.put(url(world.village), json={"amount_fen": 10_000}, headers=headers)
+    client.put(url(world.village), json={"amount_fen": 150_000_000}, headers=headers)
     body = client.get(url(world.village), headers=world.reviewers["finance"][1]).get_json()
-    assert body["total_fen"] == 12_345
-    assert sorted((i["source"], i["source_id"], i["amount_fen"]) for i in body["items"]) == [
-        ("distribution", 77, 2_345), ("entered", 0, 10_000)]
-    assert income_for_year(db.session, world.village.id, 2024) == 12_345
-    assert income_for_year(db.session, world.village.id, 2023) == 0
+    assert (body["amount_fen"], body["total_fen"]) == (150_000_000, 150_000_000)
+    assert [(i["source"], i["amount_fen"]) for i in body["items"]] == [("entered", 150_000_000)]
+    assert income_for_year(db.session, world.village.id, 2024) == 150_000_000
+    # a year nobody entered has no figure at all (not zero)
+    assert income_for_year(db.session, world.village.id, 2023) is None
+    missing = client.get(url(world.village, 2023), headers=headers).get_json()
+    assert missing["amount_fen"] is None
+
+
+def test_the_years_list_shows_dividends_beside_the_income(client, db, make):
+    from coop.places.models import County, Village
+    from tests.distribution.builders import approved_plan, worked_example
+    from tests.payouts.test_batches import pay
+    coop, *_ = worked_example(make, db.session)
+    village = db.session.get(Village, coop.village_id)
+    county = db.session.get(County, coop.county_id)
+    _, manager = make.login("coop_manager", coop)
+    pay(client, manager, approved_plan(client, manager, coop)["id"])
+    _, finance = make.login("county_finance", county)
+    for year, amount in ((2024, 150_000_000), (2023, 120_000_000)):
+        client.put(url(village, year), json={"amount_fen": amount}, headers=finance)
+    body = client.get(f"/api/v1/villages/{village.id}/collective-income",
+                      headers=finance).get_json()
+    assert body == [
+        {"year": 2024, "amount_fen": 150_000_000, "cooperative_dividends_fen": 15_230_118},
+        {"year": 2023, "amount_fen": 120_000_000, "cooperative_dividends_fen": 0}]
+    # the cooperative's manager reads his own village's income, not another village's
+    assert client.get(f"/api/v1/villages/{village.id}/collective-income",
+                      headers=manager).get_json() == body
+    other = make.village(make.town(county))
+    assert client.get(f"/api/v1/villages/{other.id}/collective-income",
+                      headers=manager).status_code == 404
 
 
 def test_reviewer_may_not_enter_income(client, world):
@@ -59,4 +93,4 @@ def test_bad_amounts_and_years_are_refused_without_writing(client, world, db):
         assert client.put(url(world.village), json=body, headers=headers).status_code == 422, body
     assert client.put(url(world.village, 1999), json={"amount_fen": 1},
                       headers=headers).status_code == 422
-    assert income_for_year(db.session, world.village.id, 2024) == 0
+    assert income_for_year(db.session, world.village.id, 2024) is None

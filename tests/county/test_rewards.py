@@ -36,9 +36,19 @@ def seed_worked_example(client, world, make, db):
     put_income(client, world, world.other_village, 2024, 900_000)
     coop = world.coop
     add_officer(session, coop, "李书记", role="chair")          # the secretary: excluded
-    officers = [add_officer(session, coop, name, role=role) for name, role in (
+    officers = [add_officer(session, coop, name, role=role,
+                            bank_account=None if name == "刘理事" else "6228480000000000001")
+                for name, role in (
         ("张理事", "director"), ("刘理事", "director"), ("陈监事长", "supervisor_chair"),
         ("杨监事", "supervisor"), ("赵会计", "accountant"))]
+    # the secretary's term has the account the county pays the secretary's share into
+    from coop.places.models import VillageSecretary
+    term = session.execute(select(VillageSecretary).where(
+        VillageSecretary.village_id == world.village.id)).scalar_one()
+    term.bank_name, term.bank_account_masked = "农商银行", "6210****0003"
+    from coop import crypto
+    term.bank_account_enc = crypto.encrypt("6210000000000000003")
+    session.commit()
     add_officer(session, coop, "黄前任", end_on=date(2023, 12, 31))   # term over before 2024
     managers = [add_professional_manager(session, coop, "周经理"),
                 add_professional_manager(session, coop, "吴经理")]
@@ -79,15 +89,18 @@ def test_worked_example_pays_award_secretary_and_managers_split_to_the_fen(clien
     assert (secretary["payee_name"], secretary["amount_fen"]) == ("李书记", 45_000 * YUAN)
     assert (secretary["income_prev_fen"], secretary["income_fen"]) == (
         1_200_000 * YUAN, 1_500_000 * YUAN)
-    # 45,000 yuan = 4,500,000 fen among 7 people: 4,500,000 = 7 × 642,857 + 1, so the
-    # first in key order (the lowest officer id) gets 642,858 fen and the others 642,857.
-    expected = {officers[0].name: 642_858}
-    expected.update({p.name: 642_857 for p in officers[1:] + managers})
+    # 45,000 yuan among the rules' manager_roles (default chair, director, professional
+    # manager: supervisors and the accountant are not managers — issue 15 found them
+    # sharing it) — the chair is the secretary, so 张理事 (once: he also holds a manager
+    # contract), 刘理事, 周经理 and 吴经理: 1,125,000 fen each.
+    expected = {p.name: 1_125_000 for p in officers[:2] + managers}
     assert {x["payee_name"]: x["amount_fen"] for x in by_kind["manager"]} == expected
+    assert {x["payee_name"]: x["reason"] for x in by_kind["manager"]} == {
+        "张理事": "理事", "刘理事": "理事", "周经理": "职业经理人", "吴经理": "职业经理人"}
     assert sum(x["amount_fen"] for x in by_kind["manager"]) == 45_000 * YUAN
     assert all(x["cooperative_id"] == world.coop.id for x in rnd["lines"])
     assert rnd["total_fen"] == (300_000 + 45_000 + 45_000) * YUAN
-    assert rnd["line_count"] == 1 + 1 + 7
+    assert rnd["line_count"] == 1 + 1 + 4
 
 
 def test_approval_needs_a_second_finance_user_and_writes_one_payout_batch(client, world,
@@ -105,7 +118,7 @@ def test_approval_needs_a_second_finance_user_and_writes_one_payout_batch(client
     assert approved["status"] == "approved"
     batch = db.session.get(PayoutBatch, approved["payout_batch_id"])
     assert (batch.source, batch.source_id, batch.year) == ("reward", rnd["id"], 2024)
-    assert (batch.line_count, batch.total_fen) == (9, 390_000 * YUAN)
+    assert (batch.line_count, batch.total_fen) == (6, 390_000 * YUAN)
     lines = db.session.execute(select(PayoutLine)
                                .where(PayoutLine.batch_id == batch.id)).scalars().all()
     assert sorted(x.amount_fen for x in lines) == sorted(x["amount_fen"] for x in rnd["lines"])

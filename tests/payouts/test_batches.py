@@ -68,19 +68,21 @@ def test_only_an_approved_plan_is_paid(client, db, make):
     pay(client, headers, plan["id"], status=409)
 
 
-def test_the_collectives_line_is_flagged_and_becomes_village_income(client, db, approved):
+def test_the_collectives_line_is_flagged_and_is_not_added_to_village_income(client, db,
+                                                                          approved):
+    """Issue 15 changed this on purpose: the collective's dividend was recorded as village
+    income (1,500,000 entered came back as 1,518,000). It is shown beside it now."""
     coop, headers, plan, (collective, *_) = approved
     batch = pay(client, headers, plan["id"]).get_json()
     line = db.session.execute(select(PayoutLine).where(
         PayoutLine.batch_id == batch["id"], PayoutLine.member_id == collective.id)).scalar_one()
     assert line.is_collective and line.amount_fen == 15_230_118
-    item = db.session.execute(select(CollectiveIncomeItem)).scalar_one()
-    assert (item.village_id, item.year, item.source, item.source_id, item.amount_fen) == (
-        coop.village_id, 2024, "distribution", line.id, 15_230_118)
-    assert income_for_year(db.session, coop.village_id, 2024) == 15_230_118
+    assert db.session.execute(select(func.count()).select_from(CollectiveIncomeItem)
+                              ).scalar_one() == 0
+    assert income_for_year(db.session, coop.village_id, 2024) is None
 
 
-def test_converted_part_is_not_paid_but_is_still_collective_income(client, db, make):
+def test_converted_part_is_not_paid(client, db, make):
     coop, collective, a, *_ = worked_example(make, db.session)
     _, headers = make.login("coop_manager", coop)
     conversions = [{"member_id": collective.id, "amount_fen": 230_118},
@@ -91,7 +93,22 @@ def test_converted_part_is_not_paid_but_is_still_collective_income(client, db, m
     amounts = {line["member_id"]: line["amount_fen"]
                for line in lines_of(client, headers, batch["id"])}
     assert amounts[collective.id] == 15_000_000 and amounts[a.id] == 39_000_000
-    assert income_for_year(db.session, coop.village_id, 2024) == 15_230_118
+
+
+def test_a_member_without_an_account_is_held_not_an_empty_bank_file_row(client, db, make):
+    """Issue 15: a member without an account got a bank-file row with an empty account
+    (before this change the file had 5 rows, one of them with no account)."""
+    coop, collective, a, b, c, d = worked_example(make, db.session)
+    b.bank_account_enc = b.bank_account_masked = b.bank_account_hash = None
+    db.session.commit()
+    _, headers = make.login("coop_manager", coop)
+    batch = pay(client, headers, approved_plan(client, headers, coop)["id"]).get_json()
+    assert batch["held_fen"] > 0
+    rows = list(csv.reader(io.StringIO(client.get(
+        f"/api/v1/payout-batches/{batch['id']}/bank-file", headers=headers)
+        .data.decode("utf-8-sig"))))
+    assert len(rows) == 1 + 4 and all(r[1] for r in rows[1:])
+    assert b.name not in [r[0] for r in rows]
 
 
 def test_members_see_only_their_own_lines(client, db, make, approved):
@@ -231,23 +248,50 @@ def test_failed_and_reversed_lines_are_reissued_once_with_fresh_bank_details(
 
 
 def test_a_county_batch_is_settled_by_county_money_roles_only(client, db, make):
+    """Issue 15: the bank file of a county batch was 403 for county_finance, and a line
+    without an account could be marked paid. A held line is out of the file, refused as
+    paid (422 BANK_ACCOUNT_MISSING) until PATCH gives it an account."""
     county = make.county()
     coop = make.cooperative(county=county)
+    account = crypto.encrypt("6228480000000001111")
     batch = create_batch(db.session, None, county_id=county.id, cooperative_id=None,
                          source="reward", source_id=1, year=2024,
-                         payees=[Payee("secretary", "李书记", 30_000, cooperative_id=coop.id)])
+                         payees=[Payee("secretary", "李书记", 30_000, cooperative_id=coop.id),
+                                 Payee("manager", "张理事", 20_000, cooperative_id=coop.id,
+                                       bank_name="农业银行", bank_account_enc=account,
+                                       bank_account_masked="6228****1111")])
     db.session.commit()
-    line = db.session.execute(select(PayoutLine)).scalar_one()
+    held, ready = db.session.execute(select(PayoutLine).order_by(PayoutLine.id)).scalars()
+    assert (held.status, ready.status) == ("held", "pending")
     _, manager = make.login("coop_manager", coop)
     _, finance = make.login("county_finance", county)
+    admin = make.login("county_admin", county)[1]
     url = f"/api/v1/payout-batches/{batch.id}"
     assert client.get(url, headers=manager).status_code == 404
     assert client.get(url + "/bank-file", headers=manager).status_code == 404
-    body = [{"line_id": line.id, "status": "paid", "bank_ref": "C1",
-             "paid_on": TODAY}]
+    assert client.get(url + "/bank-file", headers=admin).status_code == 403
+    bank_file = client.get(url + "/bank-file", headers=finance)
+    assert bank_file.status_code == 200
+    rows = list(csv.reader(io.StringIO(bank_file.data.decode("utf-8-sig"))))
+    assert [r[0] for r in rows[1:]] == ["张理事"]           # the held line is not in it
+    body = [{"line_id": held.id, "status": "paid", "bank_ref": "C1", "paid_on": TODAY}]
     assert client.post(url + "/results", json=body, headers=manager).status_code == 404
-    assert client.post(f"/api/v1/payout-lines/{line.id}/reverse", json={"reason": "x"},
+    response = client.post(url + "/results", json=body, headers=finance)
+    assert (response.status_code, response.get_json()["code"]) == (422, "BANK_ACCOUNT_MISSING")
+    assert client.post(f"/api/v1/payout-lines/{ready.id}/reverse", json={"reason": "x"},
                        headers=manager).status_code == 403
+    # the payer gives the held line an account: it is pending, in the file, payable
+    fixed = client.patch(f"/api/v1/payout-lines/{held.id}", headers=finance,
+                         json={"bank_name": "农商银行", "bank_account": "6210000000000002222"})
+    assert fixed.status_code == 200, fixed.get_json()
+    assert (fixed.get_json()["status"], fixed.get_json()["bank_account_masked"][-4:]) == (
+        "pending", "2222")
+    assert client.patch(f"/api/v1/payout-lines/{held.id}", headers=manager,
+                        json={"bank_name": "x", "bank_account": "6210000000000002222"}
+                        ).status_code == 403
+    rows = list(csv.reader(io.StringIO(client.get(url + "/bank-file", headers=finance)
+                                       .data.decode("utf-8-sig"))))
+    assert sorted(r[1] for r in rows[1:]) == ["6210000000000002222", "6228480000000001111"]
     assert client.post(url + "/results", json=body, headers=finance).status_code == 200
 
 

@@ -100,4 +100,4 @@ def test_a_year_from_accounts_to_reversal(client, db, make):
             "distribution_plan.submit", "distribution_plan.record_assembly",
             "distribution_plan.publish", "distribution_plan.approve", "distribution_plan.pay",
             "payout_batch.create", "payout_batch.bank_file", "payout_batch.results",
-            "payout_batch.reissue", "payout_line.reverse", "collective_income.add"} <= actions
+            "payout_batch.reissue", "payout_line.reverse"} <= actions
