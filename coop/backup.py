@@ -102,14 +102,14 @@ def _one_moment(engine: Engine):
 
 def is_empty(engine: Engine) -> bool:
     """No rows beyond what a fresh schema holds (its migration stamp, a genesis audit head)."""
-    state = _snapshot_of(engine)
+    state = snapshot_of(engine)
     if state["audit_head"] and state["audit_head"]["seq"]:
         return False
     return not any(t["rows"] for name, t in state["tables"].items()
                    if name not in SCHEMA_ONLY_ROWS)
 
 
-def _snapshot_of(engine: Engine) -> dict:
+def snapshot_of(engine: Engine) -> dict:
     with _one_moment(engine) as conn:
         return snapshot(conn)
 
@@ -242,7 +242,7 @@ def create_backup(out: Path) -> dict:
         database = _backup_sqlite(url, out / SQLITE_FILE)
         copy = create_engine(f"sqlite:///{out / SQLITE_FILE}")
         try:
-            state = _snapshot_of(copy)   # the copy itself: exactly what was saved
+            state = snapshot_of(copy)   # the copy itself: exactly what was saved
         finally:
             copy.dispose()
     elif engine.dialect.name in ("mysql", "mariadb"):
@@ -286,14 +286,14 @@ def _backup_mysql(engine: Engine, target: Path) -> tuple[dict, dict]:
     dump = _tool("mariadb-dump", "mysqldump")
     url = engine.url
     for _ in range(DUMP_ATTEMPTS):
-        before = _snapshot_of(engine)
+        before = snapshot_of(engine)
         with _client_options(url) as options, open(target, "wb") as fh:
             _run([dump, f"--defaults-extra-file={options}", "--single-transaction",
                   "--routines", "--triggers", "--events", "--hex-blob", "--no-tablespaces",
                   "--skip-dump-date", url.database], stdout=fh)
             fh.flush()
             os.fsync(fh.fileno())
-        if _snapshot_of(engine) == before:
+        if snapshot_of(engine) == before:
             return ({"file": MYSQL_FILE, "sha256": sha256_of(target),
                      "bytes": target.stat().st_size}, before)
     target.unlink(missing_ok=True)
@@ -359,7 +359,7 @@ def restore_backup(folder: Path, force: bool = False) -> list[str]:
     for relative in manifest["attachments"]:
         _copy_hashed(folder / ATTACHMENTS / relative, store / relative)
     engine.dispose()
-    return differences(manifest, _snapshot_of(engine))
+    return differences(manifest, snapshot_of(engine))
 
 
 def _restore_sqlite(copy: Path, url) -> None:

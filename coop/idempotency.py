@@ -8,6 +8,12 @@ finished. The response is stored in the view's own unit of work, so it is commit
 exactly when the view's writes are. A different body under the same key is 409
 IDEMPOTENCY_KEY_REUSED. Server errors release the key so the client may retry; client
 errors are kept and replayed like successes (the view's writes rolled back).
+
+A claim whose request died without an answer (a worker killed mid-request: kill -9, out
+of memory, a lost machine) is never finished or released; once it is older than any
+request can run (IDEMPOTENCY_LEASE_SECONDS, beyond gunicorn's 60 s worker timeout) the
+key's next request takes it over and runs the view, whose own writes were rolled back
+with the dead transaction.
 """
 from __future__ import annotations
 
@@ -18,7 +24,8 @@ from datetime import datetime, timedelta
 import click
 from flask import Blueprint, current_app, g, request
 from flask.cli import with_appcontext
-from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import (BigInteger, Integer, String, Text, UniqueConstraint, delete, select,
+                        update)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import HTTPException
@@ -33,6 +40,8 @@ HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 IN_PROGRESS = "in_progress"
 DONE = "done"
+# Longer than any request may run: gunicorn kills a worker silent for 60 s.
+DEFAULT_LEASE_SECONDS = 120
 
 
 class IdempotencyRecord(db.Model):
@@ -85,6 +94,20 @@ def _claim(user_id: int, key: str, request_hash: str):
     return existing
 
 
+def _take_over(record: IdempotencyRecord) -> bool:
+    """Claim an unfinished key again if its request cannot still be running; of two
+    retries racing for it, the one conditional UPDATE lets exactly one win."""
+    lease = current_app.config.get("IDEMPOTENCY_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)
+    now = utcnow()
+    with unit_of_work():
+        taken = db.session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.id == record.id, IdempotencyRecord.state == IN_PROGRESS,
+                   IdempotencyRecord.created_at < now - timedelta(seconds=lease))
+            .values(created_at=now).execution_options(synchronize_session=False)).rowcount
+    return taken == 1
+
+
 def _store(user_id: int, key: str, response) -> None:
     session = db.session
     record = session.execute(
@@ -129,9 +152,10 @@ def idempotent(view):
         if existing is not None:
             if existing.request_hash != request_hash:
                 raise Conflict("该 Idempotency-Key 已用于不同的请求", code="IDEMPOTENCY_KEY_REUSED")
-            if existing.state != DONE:
+            if existing.state == DONE:
+                return _replay(existing)
+            if not _take_over(existing):
                 raise Conflict("相同 Idempotency-Key 的请求正在处理中，请稍后重试")
-            return _replay(existing)
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except Exception as exc:
