@@ -18,7 +18,8 @@ from auth.scopes import scope_model
 from auth.tokens import revoke_user_families, start_session
 import coop.audit as audit
 import coop.crypto as crypto
-from coop.errors import Conflict, NotFound, RuleViolation, Unauthorized, ValidationFailed
+from coop.errors import (Conflict, Forbidden, NotFound, RuleViolation, Unauthorized,
+                         ValidationFailed)
 from coop.transaction import flush_or_conflict
 from coop.validators import is_valid_phone
 
@@ -179,14 +180,24 @@ def create_user(session: Session, actor: User | None, *, phone: str, name: str,
     session.add(user)
     flush_or_conflict(session, _phone_taken())
     # The audit chain is kept for ever and cannot be edited: it gets the phone's mask.
+    # Who created whom, with which roles, is what the county's other admins (and the
+    # notifications layer, which reads this row) are told.
     audit.record(session, actor, "user.create", "user", user.id,
-                 after={**user_dict(user), "phone": crypto.mask_phone(user.phone)})
+                 after={**user_dict(user), "phone": crypto.mask_phone(user.phone),
+                        "created_by": getattr(actor, "id", None), "user_id": user.id,
+                        "with_password": password is not None})
     return user
 
 
 def grant_role(session: Session, actor: User | None, user: User, spec: Grant
                ) -> RoleAssignment:
-    """Add one role to a user (POST /users/{id}/roles, `flask users grant`). Commits."""
+    """Add one role to a user (POST /users/{id}/roles, `flask users grant`). Commits.
+
+    Nobody grants a role to themselves (403 SELF_GRANT_FORBIDDEN): a county_admin who
+    gave itself county_finance could approve its own money decisions (四眼原则)."""
+    if actor is not None and actor.id == user.id:
+        raise Forbidden("不能给自己授予角色，须由本县另一位管理员授予",
+                        code="SELF_GRANT_FORBIDDEN")
     _check_role(session, actor, spec)
     exists_already = Conflict("该用户已有此角色", code="ROLE_EXISTS")
     if any(_same(r, spec) for r in user.roles):
@@ -196,7 +207,8 @@ def grant_role(session: Session, actor: User | None, user: User, spec: Grant
     session.add(assignment)
     flush_or_conflict(session, exists_already)
     audit.record(session, actor, "user.role_grant", "user", user.id,
-                 after=assignment.as_dict())
+                 after={**assignment.as_dict(), "granted_by": getattr(actor, "id", None),
+                        "user_id": user.id})
     return assignment
 
 
