@@ -415,3 +415,9 @@ def audit():
     return render_template("console/audit.html", page=page, object_type=object_type,
                            object_id=object_id, types=sorted(SCOPED_TYPES), actors=actors)
 
+
+@bp.route("/<path:anything>")
+@access(COUNTY)
+def unknown(anything):
+    """Any other address under /console/: the console's 404 page (not the API's JSON)."""
+    raise NotFound()
