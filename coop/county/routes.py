@@ -123,11 +123,9 @@ def evaluation(coop, year):
 
 @blp.route("/counties/<int:county_id>/reward-rules/<int:year>")
 class RewardRules(MethodView):
-    @access(COUNTY_OR_MANAGER)
+    @access(COUNTY, County, "county_id")
     @blp.response(200, RewardRulesOut)
-    def get(self, county_id, year):
-        """The year's reward rules (a cooperative's manager reads his county's)."""
-        county = _readable(County, county_id, "county_id")
+    def get(self, county, year):
         check_year(year)
         rule = evaluations.rule_for(db.session, county.id, year)
         if rule is None:
@@ -231,15 +229,13 @@ def cancel_round(body, reward_round):
 
 @blp.route("/counties/<int:county_id>/programs")
 class Programs(MethodView):
-    @access(COUNTY_OR_MANAGER)
+    @access(COUNTY, County, "county_id")
     @blp.arguments(ProgramListArgs, location="query")
     @blp.response(200, page_schema(ProgramOut))
-    def get(self, args, county_id):
-        """The county's programs; `open=true`: those accepting applications this year
-        (all a cooperative's manager may list)."""
-        county = _readable(County, county_id, "county_id")
+    def get(self, args, county):
+        """The county's programs; `open=true`: those accepting applications this year."""
         stmt = select(Program).where(Program.county_id == county.id).order_by(Program.id.desc())
-        if args.get("open") or not (caller().is_superuser or in_scope(county, COUNTY)):
+        if args.get("open"):
             stmt = programs.open_programs(stmt, clock.today().year)
         return paginate(db.session, stmt, args["page"], args["per_page"])
 

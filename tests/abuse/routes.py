@@ -39,6 +39,7 @@ PARAM_OBJECT = {
     "reward_round_id": lambda w, s: w.id(s, "reward_round"),
     "user_id": lambda w, s: w.id(s, "user"),
     "role_id": lambda w, s: w.id(s, "role"),
+    "secretary_id": lambda w, s: w.id(s, "secretary"),
     # Not objects: the same value in every scope.
     "year": lambda w, s: YEAR,
     "department": lambda w, s: DEPARTMENT,

@@ -39,6 +39,8 @@ EXCEPTIONS = {
     ("/api/v1/me/account", "GET", "superuser"): ({403}, _ME_ONLY),
     **{(f"/api/v1/payout-batches/<int:batch_id>/{action}", "POST", role): ({403}, _COOP_BATCH)
        for action in ("results", "reissue") for role in ("county_admin", "county_finance")},
+    ("/api/v1/payout-batches/<int:batch_id>/bank-file", "GET", "county_finance"):
+        ({403}, _COOP_BATCH),
 }
 
 

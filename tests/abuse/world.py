@@ -31,6 +31,7 @@ from coop.distribution.models import AnnualAccount, DistributionLine, Distributi
 from coop.extensions import db
 from coop.payouts.models import PayoutLine
 from coop.payouts.services import Payee, create_batch
+from coop.places.models import VillageSecretary
 from coop.registry.models import Cooperative, CooperativeStatusChange, Member
 from coop.shares.models import ShareOperation
 from tests.conftest import empty_all_tables
@@ -180,7 +181,9 @@ def _scope(make: Factory, session, county, scope: str, creator, town_name: str) 
             "officer": officer.id, "manager": manager.id, "plan": plan.id,
             "token": plan.public_token, "batch": batch.id, "line": line.id,
             "program": program.id, "application": application.id,
-            "reward_round": reward_round.id, "user": target.id, "role": manager_role.id}
+            "reward_round": reward_round.id, "user": target.id, "role": manager_role.id,
+            "secretary": session.execute(select(VillageSecretary.id).where(
+                VillageSecretary.village_id == village.id)).scalar_one()}
 
 
 def build_world() -> World:
@@ -217,4 +220,3 @@ def row_count() -> int:
         total += db.session.execute(text(f"SELECT {parts}")).scalar_one()
     seq = db.session.execute(text("SELECT seq FROM audit_head WHERE id = 1")).scalar_one()
     return int(total) + int(seq)
-
