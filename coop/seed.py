@@ -26,7 +26,7 @@ import coop.audit as audit
 from coop.dbtypes import utcnow
 from coop.extensions import db
 from coop.transaction import unit_of_work
-from coop.places.models import County, Town, Village, Zone, ZoneVillage
+from coop.places.models import County, Town, Village, VillageSecretary, Zone, ZoneVillage
 from coop.registry import people
 from coop.registry.models import Cooperative, Member, Officer, ProfessionalManager
 from coop.validators import id_card_check_char, is_valid_county_code, uscc_check_char
@@ -119,12 +119,21 @@ def demo_places(session: Session, demo: Demo) -> None:
                 party_secretary_name=chinese_name(demo.rng)))
     session.add_all(demo.villages)
     session.flush()
+    _secretary_terms(session, demo.villages)
     first_town = demo.villages[:3]
     demo.zone = Zone(county_id=demo.county.id, town_id=demo.towns[0].id, name="浮岗镇东部片区",
                      secretary_name=first_town[0].party_secretary_name)
     session.add(demo.zone)
     session.flush()
     session.add_all(ZoneVillage(zone_id=demo.zone.id, village_id=v.id) for v in first_town)
+
+
+def _secretary_terms(session: Session, villages: list[Village]) -> None:
+    """Each village's secretary as a dated term (CONTRACT §10): in office since 2020."""
+    session.add_all(VillageSecretary(county_id=v.county_id, village_id=v.id,
+                                     name=v.party_secretary_name, start_on=date(2020, 1, 1))
+                    for v in villages if v.party_secretary_name)
+    session.flush()
 
 
 DEMO_COOPS = (
@@ -289,6 +298,7 @@ def seed_county(session: Session, coops: int, members_per_coop: int, *,
                         party_secretary_name=chinese_name(rng)) for i in range(coops)]
     session.add_all(villages)
     session.flush()
+    _secretary_terms(session, villages)
     coop_rows = [Cooperative(
         county_id=county.id, town_id=v.town_id, village_id=v.id, name=f"{v.name}股份经济专业合作社",
         credit_code=credit_code("93", code, i + 1), founded_on=date(2020, 1, 1), industry="种植",
