@@ -8,3 +8,4 @@ from coop.shares.models import *  # noqa: F401,F403
 from coop.distribution.models import *  # noqa: F401,F403
 from coop.payouts.models import *  # noqa: F401,F403
 from coop.county.models import *  # noqa: F401,F403
+from coop.attachments.models import *  # noqa: F401,F403

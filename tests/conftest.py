@@ -64,7 +64,8 @@ def _has_app_context() -> bool:
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     app = create_app({**TEST_CONFIG,
-                      "SQLALCHEMY_DATABASE_URI": database_url(tmp_path_factory)})
+                      "SQLALCHEMY_DATABASE_URI": database_url(tmp_path_factory),
+                      "ATTACHMENT_DIR": str(tmp_path_factory.mktemp("attachments"))})
     app.test_client_class = IsolatedClient
     with app.app_context():
         _db.drop_all()

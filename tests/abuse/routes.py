@@ -39,6 +39,7 @@ PARAM_OBJECT = {
     "reward_round_id": lambda w, s: w.id(s, "reward_round"),
     "user_id": lambda w, s: w.id(s, "user"),
     "role_id": lambda w, s: w.id(s, "role"),
+    "attachment_id": lambda w, s: w.id(s, "attachment"),
     "secretary_id": lambda w, s: w.id(s, "secretary"),
     # Not objects: the same value in every scope.
     "year": lambda w, s: YEAR,
@@ -52,6 +53,9 @@ QUERY_OBJECT = {
         {"scope": "cooperative", "id": w.id(s, "coop"), "year": YEAR}
         if caller in ("coop_manager", "commissioner")
         else {"scope": "county", "id": w.id(s, "county"), "year": YEAR}),
+    # A member's attachments: every reading role reads that member (a member, their own).
+    ("/api/v1/attachments", "GET"): lambda w, s, caller: {
+        "object_type": "member", "object_id": w.id(s, "member")},
     ("/api/v1/reports/dashboard", "GET"): lambda w, s, caller: {
         "county_id": w.id(s, "county"), "year": YEAR},
     # The audit trail of a share operation (written when the world submitted it). Not a

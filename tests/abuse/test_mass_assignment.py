@@ -27,7 +27,8 @@ PROBES = {
 }
 # Bodies that are not JSON: nothing to assign into.
 NOT_JSON = {("/api/v1/cooperatives/<int:coop_id>/members/import", "POST"),
-            ("/api/v1/cooperatives/<int:coop_id>/share-register/import", "POST")}
+            ("/api/v1/cooperatives/<int:coop_id>/share-register/import", "POST"),
+            ("/api/v1/attachments", "POST")}
 
 
 def writes() -> list[tuple[str, str]]:

@@ -25,6 +25,7 @@ from sqlalchemy import select, text
 from auth import users
 from auth.models import SCOPE_OF_ROLE
 from auth.policy import Grant
+from coop.attachments.models import Attachment
 from coop.county.models import (CollectiveIncomeItem, EvaluationScore, Program, RewardLine,
                                 RewardRound, RewardRule, SubsidyApplication)
 from coop.distribution.models import AnnualAccount, DistributionLine, DistributionPlan, Trade
@@ -34,6 +35,7 @@ from coop.payouts.services import Payee, create_batch
 from coop.places.models import VillageSecretary
 from coop.registry.models import Cooperative, CooperativeStatusChange, Member
 from coop.shares.models import ShareOperation
+from coop.storage import attachment_store
 from tests.conftest import empty_all_tables
 from tests.county.conftest import add_officer, add_professional_manager
 from tests.distribution.builders import give_capital
@@ -207,6 +209,18 @@ def build_world() -> World:
                for role in ROLES}
     callers["superuser"] = make.user(name="超级用户", superuser=True)
     headers = {caller: make.headers(user) for caller, user in callers.items()}
+    for scope in SCOPES:    # one attachment per scope, on its member
+        member = session.get(Member, ids[scope]["member"])
+        data = f"%PDF-1.4 {PREFIX[scope]}成员附件".encode()
+        attachment = Attachment(
+            county_id=member.county_id, cooperative_id=member.cooperative_id,
+            member_id=member.id, object_type="member", object_id=member.id, kind="other",
+            filename="附件.pdf", content_type="application/pdf", size=len(data),
+            sha256=attachment_store().put(data))
+        session.add(attachment)
+        session.flush()
+        ids[scope]["attachment"] = attachment.id
+    session.commit()
     headers["anonymous"] = {}
     return World(ids=ids, headers=headers, users={c: u.id for c, u in callers.items()})
 
