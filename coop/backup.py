@@ -91,8 +91,9 @@ def snapshot(conn: Connection) -> dict:
 
 @contextmanager
 def _one_moment(engine: Engine):
-    """A connection whose reads all see one committed state (MariaDB's default READ
-    COMMITTED would let each SELECT see a newer one)."""
+    """A connection whose reads all see one committed state on MariaDB (its default READ
+    COMMITTED would let each SELECT see a newer one). SQLite is counted from the backup's
+    own copy, which nobody writes."""
     with engine.connect() as conn:
         if engine.dialect.name != "sqlite":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
