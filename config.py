@@ -29,6 +29,17 @@ class ConfigError(RuntimeError):
     """Raised when the environment cannot make a safe configuration."""
 
 
+def public_base_url(raw: str) -> str:
+    """An absolute http(s) URL with no query or fragment, without its trailing slash."""
+    if not raw:
+        return ""
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment or "@" in parts.netloc:
+        raise ConfigError(f"PUBLIC_BASE_URL must be an absolute http(s) URL, got {raw!r}")
+    return raw.strip().rstrip("/")
+
+
 def normalize_database_url(url: str) -> str:
     """Force utf8mb4 on MySQL URLs: MySQL's `utf8` cannot store every Chinese name."""
     if not url.startswith("mysql"):
@@ -71,6 +82,11 @@ def load_config(env=None) -> dict:
         "WECHAT_SECRET": env.get("WECHAT_SECRET", "wx-dev-secret"),
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
         "WECHAT_TIMEOUT_SECONDS": float(env.get("WECHAT_TIMEOUT_SECONDS", "5")),
+        # Where the public sees the app (https://coop.example.cn): links handed out (the
+        # 公示 notice's public_url) are built on it, never on the request's Host header,
+        # which any client can set. Required in production.
+        "PUBLIC_BASE_URL": public_base_url(env.get("PUBLIC_BASE_URL") or (
+            "" if profile == "production" else "http://127.0.0.1:8000")),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -139,5 +155,8 @@ def check_production_secrets(cfg: dict) -> None:
         # on login and invitation codes would be multiplied by the number of processes.
         raise ConfigError("RATELIMIT_STORAGE_URI must be shared storage in production "
                           "(redis://…), not memory://")
+    if not cfg.get("PUBLIC_BASE_URL"):
+        raise ConfigError("PUBLIC_BASE_URL must be set in production (https://your.domain): "
+                          "public links are built on it, not on the request's Host header")
     if cfg["WECHAT_SECRET"] == "wx-dev-secret":
         raise ConfigError("WECHAT_SECRET is the development default; set the mini-program's secret")

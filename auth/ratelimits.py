@@ -23,6 +23,7 @@ from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 
 from coop.extensions import limiter
+from coop.validators import phone_text
 
 # Per-address limits are generous: a village meeting's members share one Wi-Fi address, and
 # mobile carriers put many phones behind one. The per-phone and per-WeChat-account limits
@@ -60,8 +61,11 @@ def _json_field(name: str) -> str | None:
 
 
 def _phone_key() -> str:
+    # The spelling LoginIn loads (coop.fields.Phone): "138 0000 0005" counts against the
+    # same bucket as "13800000005". Other spellings never reach a user (422).
     phone = _json_field("phone")
-    return "phone:" + (_digest(phone.strip()) if phone else "-")
+    phone = phone_text(phone) if phone and len(phone) <= 64 else phone
+    return "phone:" + (_digest(phone) if phone else "-")
 
 
 def _openid_key() -> str:

@@ -1,27 +1,24 @@
 """Request and response bodies of the auth routes (marshmallow; unknown fields → 422)."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from auth.models import DEPARTMENTS, ROLES, SCOPE_OF_ROLE
 from auth.passwords import MIN_LENGTH
 from auth.users import MAX_PASSWORD_LENGTH
-from coop.dbtypes import MAX_ID
+from coop.fields import Id, Identifier, Integer, Phone
 from coop.pagination import PageArgs
-from coop.validators import is_valid_phone
 
 TOKEN_LENGTH = validate.Length(min=1, max=4096)
 PASSWORD = validate.Length(min=MIN_LENGTH, max=MAX_PASSWORD_LENGTH)
 NAME = validate.Length(min=1, max=64)
 
 
-def _phone(value: str) -> None:
-    if not is_valid_phone(value):
-        raise ValidationError("不是有效的手机号")
-
-
 class LoginIn(Schema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    # Loaded as its one ASCII spelling, at the edge: "138 0000 0005" and "+86…" are one
+    # phone for the lookup and for the per-phone rate limit (auth/ratelimits.py) alike;
+    # full-width "１３８…" or "①③⑧…" is refused (422), so it opens no bucket of its own.
+    phone = Phone(required=True, max_length=20)
     password = fields.String(required=True, validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH))
 
 
@@ -35,11 +32,11 @@ class WechatLoginIn(Schema):
 
 class WechatBindIn(Schema):
     bind_token = fields.String(required=True, validate=TOKEN_LENGTH)
-    invite_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    invite_code = Identifier(required=True, max_length=32)
 
 
 class InviteCodeIn(Schema):
-    invite_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    invite_code = Identifier(required=True, max_length=32)
 
 
 class PasswordChangeIn(Schema):
@@ -54,13 +51,12 @@ class RoleIn(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     scope_type = fields.String(required=True,
                                validate=validate.OneOf(sorted(set(SCOPE_OF_ROLE.values()))))
-    scope_id = fields.Integer(required=True, strict=True,
-                              validate=validate.Range(min=1, max=MAX_ID))
+    scope_id = Id(required=True)
     department = fields.String(validate=validate.OneOf(DEPARTMENTS))
 
 
 class UserIn(Schema):
-    phone = fields.String(required=True, validate=[validate.Length(max=20), _phone])
+    phone = Phone(required=True, max_length=20)
     name = fields.String(required=True, validate=NAME)
     # Optional: a cooperative manager may only ever log in with WeChat.
     password = fields.String(validate=PASSWORD)
@@ -73,15 +69,15 @@ class UsersArgs(PageArgs):
 
 
 class RoleOut(Schema):
-    id = fields.Integer()
+    id = Integer()
     role = fields.String()
     scope_type = fields.String()
-    scope_id = fields.Integer()
+    scope_id = Integer()
     department = fields.String()
 
 
 class MeOut(Schema):
-    id = fields.Integer()
+    id = Integer()
     name = fields.String()
     phone = fields.String(allow_none=True)
     is_superuser = fields.Boolean()
@@ -97,7 +93,7 @@ class TokenPairOut(Schema):
     access_token = fields.String()
     refresh_token = fields.String()
     token_type = fields.String()
-    expires_in = fields.Integer()
+    expires_in = Integer()
 
 
 class LoginOut(TokenPairOut):

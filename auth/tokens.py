@@ -10,6 +10,7 @@ the policy layer checks the family on every request.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -20,13 +21,18 @@ from sqlalchemy.orm import Session
 
 from auth.models import RefreshToken, TokenFamily, User
 import coop.audit as audit
-from coop.dbtypes import utcnow
+from coop.dbtypes import MAX_ID, utcnow
 from coop.errors import Unauthorized
 
 ALGORITHMS = ["HS256"]
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti", "typ"]
 BIND = "bind"
 MAX_OPENID_LENGTH = 64
+LEEWAY_SECONDS = 5
+# A row id as we write it in `sub`: ASCII digits, no sign, no leading zero. str.isdigit()
+# and int() also take "０６" and "٦" (user 6) and digits past BIGINT.
+_ROW_ID = re.compile(r"[1-9][0-9]{0,18}\Z")
+LIFETIME_SETTING = {"access": "JWT_ACCESS_SECONDS", "refresh": "JWT_REFRESH_SECONDS"}
 
 
 def _encode(claims: dict) -> str:
@@ -61,7 +67,7 @@ def _verified(token: str) -> dict:
         return jwt.decode(
             token, cfg["JWT_SECRET"], algorithms=ALGORITHMS, audience=cfg["JWT_AUDIENCE"],
             issuer=cfg["JWT_ISSUER"], options={"require": REQUIRED_CLAIMS},
-            leeway=5,
+            leeway=LEEWAY_SECONDS,
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("登录已过期，请重新登录", code="TOKEN_EXPIRED") from exc
@@ -69,13 +75,36 @@ def _verified(token: str) -> dict:
         raise Unauthorized("登录凭证无效", code="TOKEN_INVALID") from exc
 
 
-def decode(token: str, expected_typ: str) -> dict:
-    """Verify an access or refresh token and that it is of the expected type."""
-    claims = _verified(token)
-    if claims.get("typ") != expected_typ or not isinstance(claims.get("fam"), int):
-        raise Unauthorized("登录凭证类型不正确", code="TOKEN_INVALID")
-    if not str(claims["sub"]).isdigit():
+def _check_lifetime(claims: dict, lifetime: int) -> None:
+    """A token that would live longer than we issue any (a key leaked to a tool that
+    mints year-long tokens, a forged `exp`) is refused, whatever its signature."""
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in (iat, exp)) \
+            or exp - iat > lifetime + LEEWAY_SECONDS:
         raise Unauthorized("登录凭证无效", code="TOKEN_INVALID")
+
+
+def row_id(value) -> int | None:
+    """A `sub` or `fam` claim as a row id, or None: a JSON integer or a string of ASCII
+    digits (no sign, no leading zero), 1..BIGINT max — never a bool, "０６" or "٦"."""
+    if type(value) is int:
+        return value if 1 <= value <= MAX_ID else None
+    if isinstance(value, str) and _ROW_ID.match(value):
+        number = int(value)
+        return number if number <= MAX_ID else None
+    return None
+
+
+def decode(token: str, expected_typ: str) -> dict:
+    """Verify an access or refresh token and that it is of the expected type; `sub` and
+    `fam` are row ids (`row_id`), so whoever reads them may `int()` them."""
+    claims = _verified(token)
+    if claims.get("typ") != expected_typ or expected_typ not in LIFETIME_SETTING:
+        raise Unauthorized("登录凭证类型不正确", code="TOKEN_INVALID")
+    if not isinstance(claims["sub"], str) or row_id(claims["sub"]) is None \
+            or type(claims.get("fam")) is not int or row_id(claims["fam"]) is None:
+        raise Unauthorized("登录凭证无效", code="TOKEN_INVALID")
+    _check_lifetime(claims, int(current_app.config[LIFETIME_SETTING[expected_typ]]))
     return claims
 
 
@@ -212,6 +241,7 @@ def issue_bind_token(openid: str, unionid: str | None) -> tuple[str, int]:
 def decode_bind(token: str) -> dict:
     """Verify a bind token; `sub` is the openid, `uid` the unionid if WeChat gave one."""
     claims = _verified(token)
+    _check_lifetime(claims, int(current_app.config.get("WECHAT_BIND_TOKEN_SECONDS", 600)))
     sub = claims.get("sub")
     if claims.get("typ") != BIND or not isinstance(sub, str) \
             or not 0 < len(sub) <= MAX_OPENID_LENGTH:

@@ -58,7 +58,8 @@ DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1:3306/coop_bench_load"
 SECRETS = {"SECRET_KEY": "bench-secret-key-" + "k" * 40,
            "JWT_SECRET": "bench-jwt-secret-" + "j" * 40,
            "FIELD_ENCRYPTION_KEY": "bench-field-key-" + "f" * 40,
-           "WECHAT_SECRET": "bench-wechat-secret"}
+           "WECHAT_SECRET": "bench-wechat-secret",
+           "PUBLIC_BASE_URL": "http://127.0.0.1:8000"}
 GOALS = {"object read": 0.40, "members page": 0.25, "my payouts": 0.25,
          "applications page": 0.25}
 PAYOUT_YEARS = range(2019, 2026)

@@ -26,10 +26,15 @@ class App(Flask):
 
 
 class JSONProvider(DefaultJSONProvider):
-    """ISO dates and decimal strings (Flask's default would give RFC 822 dates)."""
+    """ISO dates and decimal strings (Flask's default would give RFC 822 dates); bodies
+    are read by the one strict parser (coop/jsonbody.py)."""
 
     ensure_ascii = False
     sort_keys = False
+
+    def loads(self, s, **kwargs):
+        from coop.jsonbody import loads
+        return loads(s)
 
     @staticmethod
     def default(o):
@@ -97,6 +102,9 @@ def create_app(config: dict | None = None) -> Flask:
     from coop import logs
     logs.configure_logging(app.config["LOG_LEVEL"])
     logs.init_request_ids(app)
+    from coop import jsonbody
+    jsonbody.init_app(app)  # after the request id: a refused body's 400 carries it
+    _security_headers(app)
 
     from coop.api import Api, BoundedIntConverter
     from coop.errors import register_error_handlers
@@ -132,7 +140,6 @@ def _register_blueprints(app: Flask, api) -> None:
     from auth import cli as auth_cli
     from auth import routes as auth_routes
     from coop import audit, audit_routes, backup, health, idempotency, seed
-    from coop.attachments import routes as attachments_routes
     from coop.county import routes as county_routes
     from coop.distribution import disclosure
     from coop.distribution import routes as distribution_routes
@@ -147,8 +154,7 @@ def _register_blueprints(app: Flask, api) -> None:
 
     for blueprint in (auth_routes.blp, places_routes.blp, registry.blp,
                       shares_routes.blp, payouts_routes.blp, distribution_routes.blp,
-                      county_routes.blp, reports_routes.blp, attachments_routes.blp,
-                      audit_routes.blp):
+                      county_routes.blp, reports_routes.blp, audit_routes.blp):
         api.register_blueprint(blueprint)
     for blueprint in (health.bp, disclosure.bp):
         app.register_blueprint(blueprint)
@@ -174,6 +180,22 @@ def _connect_layers() -> None:
     scopes.SCOPE_MODELS.update(county=County, cooperative=Cooperative, member=Member)
     settlement.ON_PAID["reward"] = rewards.settle_paid
     settlement.ON_REVERSED["reward"] = rewards.settle_reversed
+
+
+def _security_headers(app: Flask) -> None:
+    """No JSON answer (tokens, ID numbers, payouts) is kept by a cache or a shared phone's
+    browser, and none is sniffed into HTML; the app's HTML pages (the 公示 notice) are
+    never framed by another site."""
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        elif response.is_json:
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 class NullSessionInterface(SessionInterface):

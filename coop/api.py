@@ -4,11 +4,14 @@ from __future__ import annotations
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.utils import resolve_schema_instance
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.routing import IntegerConverter
 
 from coop.dbtypes import MAX_ID
 from coop.dumping import CompiledDump
 from coop.errors import problem_for_exception
+from coop.fields import TEXT_LOCATION
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -23,8 +26,31 @@ class Api(SmorestApi):
         return problem_for_exception(error)
 
 
+class Parser(FlaskParser):
+    """webargs' parser with two changes. The JSON body is the one `coop/jsonbody.py`
+    parsed before the view (webargs would parse it again with plain `json.loads`). And
+    while a location whose values are text (query, path, form, headers) is loaded, the
+    shared `Integer` field accepts ASCII digit strings there — and only there: in a JSON
+    body `"100"` is not a number."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        return req.get_json(cache=True)
+
+    def _process_location_data(self, location_data, schema, req, location, *args, **kwargs):
+        token = TEXT_LOCATION.set(location not in ("json", "json_or_form"))
+        try:
+            return super()._process_location_data(location_data, schema, req, location,
+                                                  *args, **kwargs)
+        finally:
+            TEXT_LOCATION.reset(token)
+
+
 class Blueprint(SmorestBlueprint):
     """flask-smorest's Blueprint whose response schemas dump through `CompiledDump`."""
+
+    ARGUMENTS_PARSER = Parser()
 
     def response(self, status_code, schema=None, **kwargs):
         if schema is not None:

@@ -6,6 +6,7 @@ module turns them, and every HTTP error Flask or webargs raises, into the contra
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 
 from flask import Flask, g, jsonify
@@ -87,6 +88,71 @@ class ServiceUnavailable(DomainError):
     status, code = 503, "SERVICE_UNAVAILABLE"
 
 
+# Marshmallow's and webargs' own messages, in Chinese. Every field message goes through
+# `chinese()` when the problem body is built, so a schema never needs a per-field
+# error_messages, and a message nobody translated still reaches the client in Chinese.
+_NUMBER = r"(-?[0-9][0-9.,eE+\-]*)"
+_TRANSLATIONS: tuple[tuple[re.Pattern, str], ...] = tuple(
+    (re.compile(pattern + r"\Z"), chinese) for pattern, chinese in (
+        (r"Missing data for required field\.", "必填"),
+        (r"Unknown field\.", "不允许的字段"),
+        (r"Field may not be null\.", "不能为 null"),
+        (r"Invalid value\.", "取值无效"),
+        (r"Invalid type\.", "类型错误"),
+        (r"Invalid input type\.", "类型错误，须为对象"),
+        (r"Not a valid integer\.", "须为整数"),
+        (r"Not a valid number\.", "须为数字"),
+        (r"Number too large\.", "数值过大"),
+        (r"Special numeric values \(nan or infinity\) are not permitted\.", "不接受 NaN 或无穷大"),
+        (r"Not a valid string\.", "须为字符串"),
+        (r"Not a valid utf-8 string\.", "须为 UTF-8 字符串"),
+        (r"Not a valid boolean\.", "须为 true 或 false"),
+        (r"Not a valid list\.", "须为数组"),
+        (r"Not a valid tuple\.", "须为数组"),
+        (r"Not a valid mapping type\.", "须为对象"),
+        (r"Not a valid date\.", "须为日期（YYYY-MM-DD）"),
+        (r"Not a valid (naive |aware )?datetime\.", "须为日期时间（ISO 8601）"),
+        (r"Not a valid (naive |aware )?time\.", "须为时间"),
+        (r"Not a valid UUID\.", "须为 UUID"),
+        (r"Not a valid email address\.", "须为电子邮件地址"),
+        (r"Not a valid URL\.", "须为网址"),
+        (r"Not a valid period of time\.", "须为时长"),
+        (r"Must be one of: (.*)\.", r"须为以下之一：\1"),
+        (r"Must be greater than or equal to " + _NUMBER + " and less than or equal to "
+         + _NUMBER + r"\.", r"须在 \1 到 \2 之间"),
+        (r"Must be greater than " + _NUMBER + " and less than " + _NUMBER + r"\.",
+         r"须大于 \1 且小于 \2"),
+        (r"Must be greater than or equal to " + _NUMBER + r"\.", r"须不小于 \1"),
+        (r"Must be greater than " + _NUMBER + r"\.", r"须大于 \1"),
+        (r"Must be less than or equal to " + _NUMBER + r"\.", r"须不大于 \1"),
+        (r"Must be less than " + _NUMBER + r"\.", r"须小于 \1"),
+        (r"Length must be between ([0-9]+) and ([0-9]+)\.", r"长度须在 \1 到 \2 之间"),
+        (r"Length must be ([0-9]+)\.", r"长度须为 \1"),
+        (r"Shorter than minimum length ([0-9]+)\.", r"长度不能少于 \1"),
+        (r"Longer than maximum length ([0-9]+)\.", r"长度不能超过 \1"),
+        (r"String does not match expected pattern\.", "格式不正确"),
+        (r"Invalid JSON body\.", "请求体不是合法的 JSON"),
+        (r"Invalid enum (member|value) .*", "取值无效"),
+    ))
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def chinese(messages):
+    """The same structure of field messages, every message in Chinese. A message with
+    no Chinese in it that is not in the table becomes the generic 取值无效 rather than
+    reach a villager in English."""
+    if isinstance(messages, dict):
+        return {key: chinese(value) for key, value in messages.items()}
+    if isinstance(messages, (list, tuple)):
+        return [chinese(m) for m in messages]
+    if not isinstance(messages, str) or _CJK.search(messages):
+        return messages
+    for pattern, replacement in _TRANSLATIONS:
+        if pattern.match(messages):
+            return pattern.sub(replacement, messages)
+    return "取值无效"
+
+
 def problem(status: int, code: str | None = None, detail: str | None = None,
             errors: dict | None = None, headers: dict | None = None):
     """Build a problem+json response."""
@@ -96,10 +162,11 @@ def problem(status: int, code: str | None = None, detail: str | None = None,
         "title": HTTPStatus(status).phrase,
         "status": status,
         "code": code or default_code,
-        "detail": detail or default_detail,
+        # A detail is Chinese (CONTRACT §0); an English one (a library's) is replaced.
+        "detail": detail if detail and _CJK.search(detail) else default_detail,
     }
     if errors:
-        body["errors"] = errors
+        body["errors"] = chinese(errors)
     request_id = g.get("request_id")
     if request_id:
         body["request_id"] = request_id

@@ -1,6 +1,8 @@
-"""Marshmallow fields shared by every capability's schemas: money, ids, rates."""
+"""Marshmallow fields shared by every capability's schemas: integers, money, ids, rates,
+identifiers, names, choices."""
 from __future__ import annotations
 
+import contextvars
 import re
 from decimal import Decimal
 
@@ -9,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from coop.dbtypes import MAX_ID
 from coop.validators import past_date_problem
 from coop.money import MAX_FEN
+from coop.validators import identifier_text, is_ascii_identifier, is_valid_phone, phone_text
 
 RATE_PATTERN = re.compile(r"^(0(\.\d{1,4})?|1(\.0{1,4})?)$")
 
@@ -42,14 +45,138 @@ class Rate(fields.Field):
         return rate_text(value)
 
 
-def Fen(**kw) -> fields.Integer:  # noqa: N802 (reads like a field class)
+# True while webargs loads a location whose values are text (query string, path, form,
+# headers): set by coop.api.Parser. Everywhere else (JSON bodies, a view's own load of a
+# JSON array) integers must be JSON integers.
+TEXT_LOCATION: contextvars.ContextVar[bool] = contextvars.ContextVar("text_location",
+                                                                     default=False)
+_ASCII_INT = re.compile(r"-?[0-9]{1,20}\Z")
+
+
+class Integer(fields.Integer):
+    """The one integer field of every schema: strict, whatever the location.
+
+    In a JSON body only a JSON integer is one: `100.99` is not 100, `"100"` is not 100,
+    `true` is not 1. In a query string or a path every value is text, so there an integer
+    is ASCII digits — `"１００"` or `"٦"` (which Python's `int()` reads) are not. Nothing
+    is ever truncated or coerced.
+    """
+
+    default_error_messages = {"invalid": "须为整数", "too_large": "数值过大"}
+
+    def _validated(self, value):
+        if value is True or value is False:
+            raise self.make_error("invalid", input=value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and TEXT_LOCATION.get() and _ASCII_INT.match(value):
+            return int(value)
+        raise self.make_error("invalid", input=value)
+
+
+class Boolean(fields.Boolean):
+    """The one boolean field: in a JSON body only `true` or `false` (marshmallow alone
+    also takes 1, "yes", "on" …); in a query string "true"/"false" (and "1"/"0")."""
+
+    default_error_messages = {"invalid": "须为 true 或 false"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is True or value is False:
+            return value
+        if TEXT_LOCATION.get() and isinstance(value, str) and value in _TEXT_BOOLEANS:
+            return _TEXT_BOOLEANS[value]
+        raise self.make_error("invalid", input=value)
+
+
+_TEXT_BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
+
+
+def Int(*, min: int | None = None, max: int | None = None, **kw) -> Integer:  # noqa: N802,A002
+    """A bounded strict integer (counts, votes, days, scores, years)."""
+    if min is not None or max is not None:
+        kw["validate"] = validate.Range(min=min, max=max)
+    return Integer(**kw)
+
+
+def Fen(**kw) -> Integer:  # noqa: N802 (reads like a field class)
     """Money in whole fen, 0..MAX_FEN; JSON numbers with a fraction are refused."""
-    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_FEN), **kw)
+    return Integer(validate=validate.Range(min=0, max=MAX_FEN), **kw)
 
 
-def Id(**kw) -> fields.Integer:  # noqa: N802
+def Id(**kw) -> Integer:  # noqa: N802
     """A row id: 1..BIGINT max."""
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kw)
+    return Integer(validate=validate.Range(min=1, max=MAX_ID), **kw)
+
+
+# --- identifiers ----------------------------------------------------------------------
+
+class Identifier(fields.String):
+    """An identifier as people type it (full-width digits, spaces, dashes, a stray
+    zero-width space), loaded as its one ASCII spelling (coop.validators.identifier_text)
+    or refused. What the row stores, the unique keys compare and the rate limits count
+    is that spelling, never another."""
+
+    default_error_messages = {"invalid": "须为字符串", "ascii": "只能包含半角数字或字母"}
+    upper = True
+
+    def __init__(self, *, max_length: int = 32, **kw):
+        self.max_length = max_length
+        super().__init__(**kw)
+
+    normalise = staticmethod(identifier_text)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        text = self.normalise(raw)
+        if self.upper:
+            text = text.upper()
+        if not is_ascii_identifier(text):
+            raise self.make_error("ascii")
+        if not text:
+            raise ValidationError("不能为空")
+        if len(text) > self.max_length:
+            raise ValidationError(f"不能超过 {self.max_length} 个字符")
+        return self.check(text)
+
+    def check(self, text: str) -> str:
+        return text
+
+
+class Phone(Identifier):
+    """A mainland mobile number: 11 ASCII digits after normalising, +86 dropped."""
+
+    normalise = staticmethod(phone_text)
+
+    def check(self, text: str) -> str:
+        if not is_valid_phone(text):
+            raise ValidationError("不是有效的手机号（11 位，1 开头）")
+        return text
+
+
+class BankAccount(Identifier):
+    """10 to 30 ASCII digits."""
+
+    def check(self, text: str) -> str:
+        if not text.isdigit() or not 10 <= len(text) <= 30:
+            raise ValidationError("应为 10 至 30 位数字")
+        return text
+
+
+# --- choices --------------------------------------------------------------------------
+
+class Choice(fields.String):
+    """One of `choices`, also accepted by the Chinese name the spreadsheet importers
+    accept (农户 → farmer); always loaded as the machine value."""
+
+    def __init__(self, choices, *, words: dict[str, str] | None = None, **kw):
+        self.choices = tuple(choices)
+        self.words = {k: v for k, v in (words or {}).items() if v in self.choices}
+        kw.setdefault("validate", validate.OneOf(self.choices))
+        super().__init__(**kw)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return self.words.get(text.strip(), text)
 
 
 class NoBodyIn(Schema):

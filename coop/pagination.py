@@ -6,14 +6,16 @@ from functools import lru_cache
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
+from coop.fields import Integer
+
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
-    per_page = fields.Integer(load_default=20,
-                              validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    page = Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = Integer(load_default=20,
+                       validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 @lru_cache(maxsize=None)
@@ -21,9 +23,9 @@ def page_schema(item_schema: type[Schema]) -> type[Schema]:
     """A page-of-items schema for the OpenAPI spec and serialization."""
     return type(f"{item_schema.__name__.removesuffix('Schema')}PageSchema", (Schema,), {
         "items": fields.List(fields.Nested(item_schema), required=True),
-        "page": fields.Integer(required=True),
-        "per_page": fields.Integer(required=True),
-        "total": fields.Integer(required=True),
+        "page": Integer(required=True),
+        "per_page": Integer(required=True),
+        "total": Integer(required=True),
     })
 
 

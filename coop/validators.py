@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 import coop.clock as clock
@@ -20,6 +21,63 @@ _USCC_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{
 _PHONE = re.compile(r"^1[3-9][0-9]{9}\Z")
 _VILLAGE_CODE = re.compile(r"^[0-9]{12}\Z")
 _COUNTY_CODE = re.compile(r"^[0-9]{6}\Z")
+
+_SEPARATORS = re.compile(r"[ \u3000\-]+")
+_ASCII_ALNUM = re.compile(r"[0-9A-Za-z]*\Z")
+
+
+def identifier_text(raw: str) -> str:
+    """Normalise an identifier as typed (phone, ID card, credit code, bank account,
+    invitation code) to the one ASCII spelling it is stored, compared and rate-limited by.
+
+    Spaces (the ideographic one too), dashes and invisible format characters (zero-width
+    space, BOM, bidi marks: category Cf) go: they are never part of a number, and a
+    number copied from a chat or a document often carries them. Line breaks and tabs
+    are not typing, and stay (refused). Anything else that is not an ASCII letter or digit
+    stays, and `is_ascii_identifier` then refuses it: full-width "１３８…", "①③⑧…" or
+    "٦" (which `int()` and a case-insensitive collation would read as digits) are never
+    another spelling of a real number, so they can neither open a fresh rate-limit
+    bucket nor match a stored one.
+    """
+    text = "".join(ch for ch in raw if unicodedata.category(ch) != "Cf")
+    return _SEPARATORS.sub("", text)
+
+
+def phone_text(raw: str) -> str:
+    """A phone as typed → its one spelling: identifier_text, then "+86"/"86" dropped."""
+    text = identifier_text(raw).removeprefix("+")
+    return text[2:] if len(text) == 13 and text.startswith("86") else text
+
+
+# Control characters (Cc: NUL, ESC, …; tab and line breaks are text), invisible format
+# characters (Cf: bidi overrides and isolates, zero-width spaces and joiners, BOM, soft
+# hyphen) and lone surrogates (Cs: "\ud800" is valid JSON, and no database stores it), as
+# of Python 3.11's Unicode 14 (tests/abuse/test_text.py recomputes the class).
+_FORBIDDEN_TEXT = re.compile(
+    "["
+    "\\U00000000-\\U00000008\\U0000000b-\\U0000000c\\U0000000e-\\U0000001f\\U0000007f-\\U0000009f"
+    "\\U000000ad\\U00000600-\\U00000605\\U0000061c\\U000006dd\\U0000070f\\U00000890-\\U00000891"
+    "\\U000008e2\\U0000180e\\U0000200b-\\U0000200f\\U0000202a-\\U0000202e\\U00002060-\\U00002064"
+    "\\U00002066-\\U0000206f\\U0000d800-\\U0000dfff\\U0000feff\\U0000fff9-\\U0000fffb\\U000110bd"
+    "\\U000110cd\\U00013430-\\U00013438\\U0001bca0-\\U0001bca3\\U0001d173-\\U0001d17a\\U000e0001"
+    "\\U000e0020-\\U000e007f"
+    "]")
+
+
+def text_problem(text: str) -> str | None:
+    """Why a piece of text someone typed (a name, a bank name, a note) cannot be taken,
+    or None. A bidi override makes "张三‮1234" display as another name or number, in a
+    payout list, a bank file, a 公示 notice; NUL truncates it in C code and some drivers."""
+    bad = _FORBIDDEN_TEXT.search(text)
+    if bad is None:
+        return None
+    if unicodedata.category(bad.group()) in ("Cc", "Cs"):
+        return "不能包含控制字符"
+    return "不能包含不可见字符或方向控制字符"
+
+
+def is_ascii_identifier(text: str) -> bool:
+    return isinstance(text, str) and bool(_ASCII_ALNUM.match(text))
 
 
 def id_card_check_char(first17: str) -> str:

@@ -118,8 +118,9 @@ class Trades(MethodView):
 # ---- plans ----------------------------------------------------------------------------
 
 def _plan_out(plan: DistributionPlan) -> DistributionPlan:
-    plan.public_url = (url_for("distribution_disclosure.notice", token=plan.public_token,
-                               _external=True)
+    # On the configured base, never the request's Host header (which any caller sets).
+    plan.public_url = (current_app.config["PUBLIC_BASE_URL"]
+                       + url_for("distribution_disclosure.notice", token=plan.public_token)
                        if plan.public_token and plan.status in PUBLIC_STATES else None)
     batch = batch_for(db.session, "distribution", plan.id) if plan.status == "paid" else None
     plan.payout_batch_id = batch.id if batch else None

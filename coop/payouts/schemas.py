@@ -4,46 +4,47 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from coop.dbtypes import MAX_ID
+from coop.fields import Integer
 from coop.pagination import PageArgs
 
 MAX_RESULTS = 10_000
 
 
 class PayoutBatchOut(Schema):
-    id = fields.Integer()
+    id = Integer()
     source = fields.String()
-    source_id = fields.Integer()
-    sequence = fields.Integer()
-    year = fields.Integer()
-    county_id = fields.Integer()
-    cooperative_id = fields.Integer(allow_none=True)
+    source_id = Integer()
+    sequence = Integer()
+    year = Integer()
+    county_id = Integer()
+    cooperative_id = Integer(allow_none=True)
     status = fields.String()
-    line_count = fields.Integer()
-    total_fen = fields.Integer()
-    issued_fen = fields.Integer(metadata={"description": "put to pay; a re-issued line once"})
-    paid_fen = fields.Integer(metadata={"description": "实发: paid less reversals"})
-    failed_fen = fields.Integer(metadata={"description": "failed, not re-issued"})
-    pending_fen = fields.Integer()
-    held_fen = fields.Integer(metadata={"description": "no bank account: not in the bank file"})
-    reversed_fen = fields.Integer()
+    line_count = Integer()
+    total_fen = Integer()
+    issued_fen = Integer(metadata={"description": "put to pay; a re-issued line once"})
+    paid_fen = Integer(metadata={"description": "实发: paid less reversals"})
+    failed_fen = Integer(metadata={"description": "failed, not re-issued"})
+    pending_fen = Integer()
+    held_fen = Integer(metadata={"description": "no bank account: not in the bank file"})
+    reversed_fen = Integer()
     created_at = fields.DateTime()
 
 
 class PayoutLineOut(Schema):
-    id = fields.Integer()
-    batch_id = fields.Integer()
-    member_id = fields.Integer(allow_none=True)
+    id = Integer()
+    batch_id = Integer()
+    member_id = Integer(allow_none=True)
     payee_type = fields.String()
     payee_name = fields.String()
     bank_name = fields.String(allow_none=True)
     bank_account_masked = fields.String(allow_none=True)
-    amount_fen = fields.Integer()
+    amount_fen = Integer()
     is_collective = fields.Boolean()
     status = fields.String()
     bank_ref = fields.String(allow_none=True)
     paid_on = fields.Date(allow_none=True)
-    reverses_id = fields.Integer(allow_none=True)
-    reissue_of_id = fields.Integer(allow_none=True)
+    reverses_id = Integer(allow_none=True)
+    reissue_of_id = Integer(allow_none=True)
     reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime(allow_none=True)
@@ -55,7 +56,7 @@ class PayoutLineListArgs(PageArgs):
 
 
 class PayoutResultIn(Schema):
-    line_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    line_id = Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
     status = fields.String(required=True, validate=validate.OneOf(("paid", "failed")))
     bank_ref = fields.String(load_default=None, allow_none=True,
                              validate=validate.Length(max=64))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from coop.dbtypes import MAX_ID
+from coop.fields import Integer
 
 NAME = validate.Length(min=1, max=64)
 
@@ -14,7 +15,7 @@ class CountyIn(Schema):
 
 
 class CountyOut(Schema):
-    id = fields.Integer()
+    id = Integer()
     name = fields.String()
     code = fields.String()
 
@@ -25,8 +26,8 @@ class TownIn(Schema):
 
 
 class TownOut(Schema):
-    id = fields.Integer()
-    county_id = fields.Integer()
+    id = Integer()
+    county_id = Integer()
     name = fields.String()
     code = fields.String(allow_none=True)
 
@@ -38,9 +39,9 @@ class VillageIn(Schema):
 
 
 class VillageOut(Schema):
-    id = fields.Integer()
-    county_id = fields.Integer()
-    town_id = fields.Integer()
+    id = Integer()
+    county_id = Integer()
+    town_id = Integer()
     name = fields.String()
     code = fields.String()
     party_secretary_name = fields.String(
@@ -77,8 +78,8 @@ class SecretaryPersonOut(Schema):
 
 
 class SecretaryOut(Schema):
-    id = fields.Integer()
-    village_id = fields.Integer()
+    id = Integer()
+    village_id = Integer()
     person = fields.Nested(SecretaryPersonOut)
     start_on = fields.Date()
     end_on = fields.Date(allow_none=True)
@@ -89,18 +90,18 @@ class SecretaryOut(Schema):
 
 class ZoneIn(Schema):
     name = fields.String(required=True, validate=NAME)
-    town_id = fields.Integer(required=True, strict=True,
-                             validate=validate.Range(min=1, max=MAX_ID))
+    town_id = Integer(required=True,
+                      validate=validate.Range(min=1, max=MAX_ID))
     village_ids = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID)),
+        Integer(validate=validate.Range(min=1, max=MAX_ID)),
         required=True, validate=validate.Length(min=3, max=5))
     secretary_name = fields.String(validate=NAME)
 
 
 class ZoneOut(Schema):
-    id = fields.Integer()
-    county_id = fields.Integer()
-    town_id = fields.Integer()
+    id = Integer()
+    county_id = Integer()
+    town_id = Integer()
     name = fields.String()
     secretary_name = fields.String(allow_none=True)
-    village_ids = fields.List(fields.Integer())
+    village_ids = fields.List(Integer())

@@ -9,11 +9,8 @@ skipped; unknown columns (序号, 备注 …) are ignored.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -23,8 +20,9 @@ from sqlalchemy.orm import Session
 
 import coop.audit as audit
 import coop.crypto as crypto
+import coop.spreadsheets as spreadsheets
 from coop.dbtypes import utcnow
-from coop.errors import Conflict, DomainError, RuleViolation, TooLarge, ValidationFailed
+from coop.errors import Conflict, RuleViolation, ValidationFailed
 from coop.registry.cooperatives import ensure_open, lock
 from coop.registry.members import check_member, member_columns
 from coop.registry.models import Cooperative, Member
@@ -50,6 +48,7 @@ MEMBER_TYPE_WORDS = {
 HEADER_SEARCH_ROWS = 5   # a title row or two may sit above the header
 MAX_COLUMNS = 40
 UNZIPPED_FACTOR = 20  # an .xlsx inflates ~5–10×; more is not a member sheet
+DEFAULT_MAX_ROWS = 10_000
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _HEADER_NOISE = re.compile(r"[\s*＊:：()（）\ufeff]")
 # Excel keeps 15 significant digits: an 18-digit ID typed as a number is already wrong.
@@ -141,55 +140,25 @@ def _read_row(cells, columns: dict[int, str]) -> tuple[dict, list[str]]:
     return values, reasons
 
 
+def _bounds(max_bytes: int, max_rows: int = 0) -> spreadsheets.Bounds:
+    return spreadsheets.Bounds(max_bytes=max_bytes, max_rows=max_rows or DEFAULT_MAX_ROWS,
+                               max_columns=MAX_COLUMNS,
+                               max_inflated=UNZIPPED_FACTOR * max_bytes)
+
+
 def _rows_of_xlsx(data: bytes, max_bytes: int):
-    from openpyxl import load_workbook
-    unreadable = ValidationFailed("无法读取该 .xlsx 文件，请确认文件未损坏",
-                                  errors={"file": ["xlsx 无法解析"]})
-    try:
-        # Refuse a zip bomb before inflating anything: the declared sizes bound the reads.
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            inflated = sum(info.file_size for info in archive.infolist())
-        if inflated > UNZIPPED_FACTOR * max_bytes:
-            raise TooLarge("xlsx 文件解压后过大")
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        yield from sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
-    except DomainError:
-        raise
-    except Exception:  # noqa: BLE001 - any parser failure on an upload is the file's fault
-        raise unreadable from None
+    """The rows of an .xlsx, through the one bounded reader (coop/spreadsheets.py)."""
+    return spreadsheets.rows("upload.xlsx", data, _bounds(max_bytes))
 
 
 def _rows_of_csv(data: bytes):
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes almost anything
-        raise ValidationFailed("CSV 文件须为 UTF-8 编码", errors={"file": ["编码无法识别"]})
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    try:
-        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            yield tuple(row[:MAX_COLUMNS])
-    except csv.Error as exc:
-        raise ValidationFailed("无法读取该 CSV 文件", errors={"file": [str(exc)]}) from None
+    """The rows of a CSV, through the one bounded reader (coop/spreadsheets.py)."""
+    return spreadsheets.rows("upload.csv", data, _bounds(len(data)))
 
 
 def read_sheet(filename: str, data: bytes, limits: Limits) -> list[tuple[int, dict, list[str]]]:
     """Parse the upload into (row number, member values, reasons) for each non-empty row."""
-    if len(data) > limits.max_bytes:
-        raise TooLarge(f"文件超过 {limits.max_bytes / (1024 * 1024):.1f} MB 上限")
-    name = (filename or "").lower()
-    if data[:4] == b"PK\x03\x04":
-        rows = _rows_of_xlsx(data, limits.max_bytes)
-    elif name.endswith((".xlsx", ".xls", ".xlsm")):
-        raise ValidationFailed("仅支持 .xlsx（Excel 2007 及以后）或 .csv 文件",
-                               errors={"file": ["不是有效的 .xlsx 文件，旧版 .xls 请另存为 .xlsx"]})
-    else:
-        rows = _rows_of_csv(data)
+    rows = spreadsheets.rows(filename, data, _bounds(limits.max_bytes, limits.max_rows))
     columns: dict[int, str] | None = None
     parsed = []
     for number, cells in enumerate(rows, start=1):

@@ -5,8 +5,10 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from coop.dbtypes import MAX_ID
-from coop.fields import Fen, Id, PastDate, Rate
+from coop.fields import (BankAccount, Boolean, Choice, Fen, Id, Identifier, Integer, PastDate,
+                         Phone, Rate)
 from coop.pagination import PageArgs
+from coop.registry.importer import MEMBER_TYPE_WORDS
 from coop.registry.models import (COOP_STATUSES, DISTRIBUTION_METHODS, MEMBER_TYPES,
                                   OFFICER_ROLES)
 
@@ -26,7 +28,7 @@ class CharterFields(Schema):
     land_rate_fen_per_mu = Fen()
     labour_ticket_rate_fen = Fen()
     single_member_cap_rate = Rate()
-    collective_cap_applies = fields.Boolean()
+    collective_cap_applies = Boolean()
     industry = fields.String(validate=validate.Length(max=64))
 
     @validates_schema
@@ -37,7 +39,7 @@ class CharterFields(Schema):
 
 class CooperativeIn(CharterFields):
     name = Text(128, required=True)
-    credit_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    credit_code = Identifier(required=True)
     village_id = Id(required=True)
     zone_id = Id(allow_none=True)
     founded_on = PastDate(required=True)
@@ -52,35 +54,35 @@ class CooperativePatch(CharterFields):
     """Registration fields (county_admin only) and charter fields."""
 
     name = Text(128)
-    credit_code = fields.String(validate=validate.Length(min=1, max=32))
+    credit_code = Identifier()
     village_id = Id()
     zone_id = Id(allow_none=True)
     founded_on = PastDate()
 
 
 class CooperativeOut(Schema):
-    id = fields.Integer()
-    county_id = fields.Integer()
-    town_id = fields.Integer()
-    village_id = fields.Integer()
-    zone_id = fields.Integer(allow_none=True)
+    id = Integer()
+    county_id = Integer()
+    town_id = Integer()
+    village_id = Integer()
+    zone_id = Integer(allow_none=True)
     name = fields.String()
     credit_code = fields.String()
     founded_on = fields.Date()
     industry = fields.String()
     status = fields.String()
-    merged_into_id = fields.Integer(allow_none=True)
+    merged_into_id = Integer(allow_none=True)
     distribution_method = fields.String()
-    land_rate_fen_per_mu = fields.Integer()
-    labour_ticket_rate_fen = fields.Integer()
+    land_rate_fen_per_mu = Integer()
+    labour_ticket_rate_fen = Integer()
     single_member_cap_rate = Rate()
-    collective_cap_applies = fields.Boolean()
+    collective_cap_applies = Boolean()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
 
 def QueryId(**kw) -> fields.Integer:  # noqa: N802 (query strings are text: not strict)
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kw)
+    return Integer(validate=validate.Range(min=1, max=MAX_ID), **kw)
 
 
 class CooperativeListArgs(PageArgs):
@@ -97,13 +99,13 @@ class StatusChangeIn(Schema):
 
 
 class StatusChangeOut(Schema):
-    id = fields.Integer()
-    cooperative_id = fields.Integer()
+    id = Integer()
+    cooperative_id = Integer()
     from_status = fields.String()
     to_status = fields.String()
     reason = fields.String()
-    merged_into_id = fields.Integer(allow_none=True)
-    changed_by = fields.Integer(allow_none=True)
+    merged_into_id = Integer(allow_none=True)
+    changed_by = Integer(allow_none=True)
     changed_at = fields.DateTime()
 
 
@@ -111,8 +113,8 @@ class StatusChangeOut(Schema):
 
 class PersonIn(Schema):
     name = Text(64, required=True)
-    id_card_no = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+    id_card_no = Identifier(required=True)
+    phone = Phone(allow_none=True, max_length=20)
 
 
 class PersonOut(Schema):
@@ -133,26 +135,26 @@ class OfficerIn(_Term):
     start_field, end_field = "start_on", "end_on"
     person = fields.Nested(PersonIn, required=True)
     role = fields.String(required=True, validate=validate.OneOf(OFFICER_ROLES))
-    village_committee_member = fields.Boolean(required=True)
+    village_committee_member = Boolean(required=True)
     start_on = fields.Date(required=True)
     end_on = fields.Date(allow_none=True)
 
 
 class OfficerPatch(Schema):
-    village_committee_member = fields.Boolean()
+    village_committee_member = Boolean()
     end_on = fields.Date(allow_none=True)
-    phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+    phone = Phone(allow_none=True, max_length=20)
 
 
 class OfficerOut(Schema):
-    id = fields.Integer()
-    cooperative_id = fields.Integer()
+    id = Integer()
+    cooperative_id = Integer()
     person = fields.Nested(PersonOut)
     role = fields.String()
-    village_committee_member = fields.Boolean()
+    village_committee_member = Boolean()
     start_on = fields.Date()
     end_on = fields.Date(allow_none=True)
-    current = fields.Boolean()
+    current = Boolean()
 
 
 class ManagerIn(_Term):
@@ -168,16 +170,16 @@ class ManagerPatch(Schema):
     contract_end = fields.Date()
     base_pay_fen_per_year = Fen()
     bonus_rate = Rate(allow_none=True)
-    phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+    phone = Phone(allow_none=True, max_length=20)
 
 
 class ManagerOut(Schema):
-    id = fields.Integer()
-    cooperative_id = fields.Integer()
+    id = Integer()
+    cooperative_id = Integer()
     person = fields.Nested(PersonOut)
     contract_start = fields.Date()
     contract_end = fields.Date()
-    base_pay_fen_per_year = fields.Integer()
+    base_pay_fen_per_year = Integer()
     bonus_rate = Rate(allow_none=True)
 
 
@@ -186,10 +188,10 @@ class CommissionerIn(Schema):
 
 
 class CommissionerOut(Schema):
-    id = fields.Integer(metadata={"description": "the role assignment id"})
-    user_id = fields.Integer()
+    id = Integer(metadata={"description": "the role assignment id"})
+    user_id = Integer()
     name = fields.String()
-    cooperative_id = fields.Integer()
+    cooperative_id = Integer()
     created_at = fields.DateTime()
 
 
@@ -197,22 +199,22 @@ class CommissionerOut(Schema):
 
 class MemberIn(Schema):
     name = Text(64, required=True)
-    id_card_no = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    phone = fields.String(allow_none=True, validate=validate.Length(max=20))
-    member_type = fields.String(required=True, validate=validate.OneOf(MEMBER_TYPES))
+    id_card_no = Identifier(required=True)
+    phone = Phone(allow_none=True, max_length=20)
+    member_type = Choice(MEMBER_TYPES, words=MEMBER_TYPE_WORDS, required=True)
     joined_on = fields.Date(required=True)
     bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
-    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
+    bank_account = BankAccount(allow_none=True, max_length=40)
 
 
 class MemberPatch(Schema):
     name = Text(64)
-    id_card_no = fields.String(validate=validate.Length(min=1, max=32))
-    phone = fields.String(allow_none=True, validate=validate.Length(max=20))
-    member_type = fields.String(validate=validate.OneOf(MEMBER_TYPES))
+    id_card_no = Identifier()
+    phone = Phone(allow_none=True, max_length=20)
+    member_type = Choice(MEMBER_TYPES, words=MEMBER_TYPE_WORDS)
     joined_on = fields.Date()
     bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
-    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
+    bank_account = BankAccount(allow_none=True, max_length=40)
 
 
 class LeaveIn(Schema):
@@ -221,8 +223,8 @@ class LeaveIn(Schema):
 
 
 class MemberOut(Schema):
-    id = fields.Integer()
-    cooperative_id = fields.Integer()
+    id = Integer()
+    cooperative_id = Integer()
     name = fields.String()
     member_type = fields.String()
     id_card_no = fields.String(metadata={"description": "masked: 370123********1234"})
@@ -249,55 +251,55 @@ class ImportFile(Schema):
 
 
 class ImportOut(Schema):
-    imported = fields.Integer()
-    cooperative_id = fields.Integer()
+    imported = Integer()
+    cooperative_id = Integer()
 
 
 # --- compliance ------------------------------------------------------------------------------
 
 class _Check(Schema):
-    ok = fields.Boolean()
+    ok = Boolean()
 
 
 class MemberCountCheck(_Check):
-    value = fields.Integer()
-    minimum = fields.Integer()
+    value = Integer()
+    minimum = Integer()
 
 
 class FarmerRatioCheck(_Check):
-    farmers = fields.Integer()
-    members = fields.Integer()
+    farmers = Integer()
+    members = Integer()
     ratio = fields.String()
     minimum_rate = Rate()
 
 
 class EnterpriseCheck(_Check):
-    value = fields.Integer()
-    members = fields.Integer()
-    limit = fields.Integer()
+    value = Integer()
+    members = Integer()
+    limit = Integer()
 
 
 class LargestHolderCheck(_Check):
-    member_id = fields.Integer(allow_none=True)
-    holding_fen = fields.Integer()
-    total_fen = fields.Integer()
-    holders = fields.Integer()
+    member_id = Integer(allow_none=True)
+    holding_fen = Integer()
+    total_fen = Integer()
+    holders = Integer()
     ratio = fields.String()
     cap_rate = Rate()
-    collective_exempt = fields.Boolean()
+    collective_exempt = Boolean()
 
 
 class CrossAppointmentCheck(_Check):
-    officers = fields.Integer()
-    village_committee_members = fields.Integer()
+    officers = Integer()
+    village_committee_members = Integer()
     ratio = fields.String()
     minimum_rate = Rate()
 
 
 class ComplianceOut(Schema):
-    cooperative_id = fields.Integer()
+    cooperative_id = Integer()
     as_of = fields.Date()
-    ok = fields.Boolean()
+    ok = Boolean()
     member_count = fields.Nested(MemberCountCheck)
     farmer_ratio = fields.Nested(FarmerRatioCheck)
     enterprise_members = fields.Nested(EnterpriseCheck)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from coop.dbtypes import MAX_ID
+from coop.fields import Integer
 from coop.pagination import PageArgs
 from coop.payouts.models import LINE_STATES, SOURCES
 from coop.reports.payouts_report import SCOPES
@@ -16,32 +17,32 @@ ID = validate.Range(min=1, max=MAX_ID)
 
 class PayoutReportArgs(PageArgs):
     scope = fields.String(required=True, validate=validate.OneOf(SCOPES))
-    id = fields.Integer(required=True, validate=ID,
-                        metadata={"description": "县、乡镇或合作社的 id（由 scope 决定）"})
-    year = fields.Integer(required=True, validate=YEAR)
+    id = Integer(required=True, validate=ID,
+                 metadata={"description": "县、乡镇或合作社的 id（由 scope 决定）"})
+    year = Integer(required=True, validate=YEAR)
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS),
                            metadata={"description": "json 分页列出明细；csv/xlsx/pdf 为完整文件"})
 
 
 class ReportCountOut(Schema):
-    line_count = fields.Integer()
-    total_fen = fields.Integer()
+    line_count = Integer()
+    total_fen = Integer()
 
 
 class CooperativeSubtotalOut(ReportCountOut):
-    cooperative_id = fields.Integer(allow_none=True)
+    cooperative_id = Integer(allow_none=True)
     cooperative_name = fields.String(allow_none=True)
-    town_id = fields.Integer(allow_none=True)
+    town_id = Integer(allow_none=True)
 
 
 class TownSubtotalOut(ReportCountOut):
-    town_id = fields.Integer(allow_none=True)
+    town_id = Integer(allow_none=True)
     town_name = fields.String(allow_none=True)
 
 
 class ReportTotalsOut(ReportCountOut):
-    issued_fen = fields.Integer(metadata={"description": "不含冲正行，等于发放批次 total_fen 之和"})
-    reversed_fen = fields.Integer(metadata={"description": "冲正行合计（负数）"})
+    issued_fen = Integer(metadata={"description": "不含冲正行，等于发放批次 total_fen 之和"})
+    reversed_fen = Integer(metadata={"description": "冲正行合计（负数）"})
     by_source = fields.Dict(keys=fields.String(validate=validate.OneOf(SOURCES)),
                             values=fields.Nested(ReportCountOut))
     by_status = fields.Dict(keys=fields.String(validate=validate.OneOf(LINE_STATES)),
@@ -49,98 +50,98 @@ class ReportTotalsOut(ReportCountOut):
 
 
 class PayoutReportLineOut(Schema):
-    id = fields.Integer()
-    batch_id = fields.Integer()
-    town_id = fields.Integer(allow_none=True)
+    id = Integer()
+    batch_id = Integer()
+    town_id = Integer(allow_none=True)
     town_name = fields.String(allow_none=True)
-    cooperative_id = fields.Integer(allow_none=True)
+    cooperative_id = Integer(allow_none=True)
     cooperative_name = fields.String(allow_none=True)
     source = fields.String()
     payee_type = fields.String()
     payee_name = fields.String()
     bank_name = fields.String(allow_none=True)
     bank_account_masked = fields.String(allow_none=True)
-    amount_fen = fields.Integer()
+    amount_fen = Integer()
     status = fields.String()
     bank_ref = fields.String(allow_none=True)
     paid_on = fields.Date(allow_none=True)
-    reverses_id = fields.Integer(allow_none=True)
+    reverses_id = Integer(allow_none=True)
 
 
 class PayoutReportOut(Schema):
     scope = fields.String()
-    scope_id = fields.Integer()
+    scope_id = Integer()
     name = fields.String()
-    county_id = fields.Integer()
-    year = fields.Integer()
+    county_id = Integer()
+    year = Integer()
     totals = fields.Nested(ReportTotalsOut)
     cooperatives = fields.List(fields.Nested(CooperativeSubtotalOut))
     towns = fields.List(fields.Nested(TownSubtotalOut))
     items = fields.List(fields.Nested(PayoutReportLineOut))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer(metadata={"description": "明细总笔数"})
+    page = Integer()
+    per_page = Integer()
+    total = Integer(metadata={"description": "明细总笔数"})
 
 
 class DashboardArgs(Schema):
-    county_id = fields.Integer(required=True, validate=ID)
-    year = fields.Integer(required=True, validate=YEAR)
+    county_id = Integer(required=True, validate=ID)
+    year = Integer(required=True, validate=YEAR)
 
 
 class CooperativeCountsOut(Schema):
-    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
-    total = fields.Integer()
-    standardized = fields.Integer(metadata={"description": "当前规范提升社数"})
-    standardized_during_year = fields.Integer(metadata={"description": "本年度转为规范提升的社数"})
+    by_status = fields.Dict(keys=fields.String(), values=Integer())
+    total = Integer()
+    standardized = Integer(metadata={"description": "当前规范提升社数"})
+    standardized_during_year = Integer(metadata={"description": "本年度转为规范提升的社数"})
 
 
 class IncomeThresholdOut(Schema):
-    threshold_fen = fields.Integer()
-    this_year = fields.Integer(metadata={"description": "本年集体收入达到该额的村数"})
-    last_year = fields.Integer()
+    threshold_fen = Integer()
+    this_year = Integer(metadata={"description": "本年集体收入达到该额的村数"})
+    last_year = Integer()
 
 
 class DashboardWagesOut(Schema):
-    wages_paid_fen = fields.Integer(metadata={"description": "支付农民工资（分）"})
-    labour_days = fields.Integer(metadata={"description": "用工（工日）"})
-    cooperatives_reporting = fields.Integer()
+    wages_paid_fen = Integer(metadata={"description": "支付农民工资（分）"})
+    labour_days = Integer(metadata={"description": "用工（工日）"})
+    cooperatives_reporting = Integer()
 
 
 class PayoutSourceOut(Schema):
-    line_count = fields.Integer()
-    issued_fen = fields.Integer(metadata={"description": "发放额（不含冲正），等于批次合计"})
-    paid_fen = fields.Integer(metadata={"description": "已支付净额（已支付减冲正）"})
-    pending_fen = fields.Integer()
-    failed_fen = fields.Integer()
+    line_count = Integer()
+    issued_fen = Integer(metadata={"description": "发放额（不含冲正），等于批次合计"})
+    paid_fen = Integer(metadata={"description": "已支付净额（已支付减冲正）"})
+    pending_fen = Integer()
+    failed_fen = Integer()
 
 
 class CrossAppointmentOut(Schema):
     as_of = fields.Date()
-    village_committee_officers = fields.Integer()
-    board_and_supervisory_officers = fields.Integer()
+    village_committee_officers = Integer()
+    board_and_supervisory_officers = Integer()
     ratio = fields.String(allow_none=True, metadata={"description": "四位小数，四舍五入"})
 
 
 class ZoneIncomeItemOut(Schema):
-    zone_id = fields.Integer()
+    zone_id = Integer()
     name = fields.String()
-    villages = fields.Integer()
-    income_fen = fields.Integer()
-    average_fen = fields.Integer()
+    villages = Integer()
+    income_fen = Integer()
+    average_fen = Integer()
     ratio_to_county = fields.String(allow_none=True)
 
 
 class ZoneIncomeOut(Schema):
-    year = fields.Integer()
-    county_villages = fields.Integer()
-    county_income_fen = fields.Integer()
-    county_average_fen = fields.Integer()
+    year = Integer()
+    county_villages = Integer()
+    county_income_fen = Integer()
+    county_average_fen = Integer()
     zones = fields.List(fields.Nested(ZoneIncomeItemOut))
 
 
 class DashboardOut(Schema):
-    county_id = fields.Integer()
-    year = fields.Integer()
+    county_id = Integer()
+    year = Integer()
     cooperatives = fields.Nested(CooperativeCountsOut)
     villages_by_collective_income = fields.List(fields.Nested(IncomeThresholdOut))
     wages = fields.Nested(DashboardWagesOut)
@@ -154,13 +155,13 @@ class MySharesArgs(Schema):
 
 
 class MyHoldingOut(Schema):
-    member_id = fields.Integer()
-    cooperative_id = fields.Integer()
+    member_id = Integer()
+    cooperative_id = Integer()
     cooperative_name = fields.String()
     name = fields.String()
     status = fields.String()
-    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
-    total_fen = fields.Integer()
+    by_kind = fields.Dict(keys=fields.String(), values=Integer())
+    total_fen = Integer()
     ratio = fields.String(metadata={"description": "占本社股金总额，四位小数"})
     lines = fields.List(fields.Nested(ShareLineOut))
 
@@ -171,28 +172,28 @@ class MySharesOut(Schema):
 
 
 class MyPayoutArgs(PageArgs):
-    year = fields.Integer(validate=YEAR)
+    year = Integer(validate=YEAR)
 
 
 class MyPayoutOut(Schema):
-    id = fields.Integer()
-    batch_id = fields.Integer()
-    member_id = fields.Integer()
-    cooperative_id = fields.Integer(allow_none=True)
+    id = Integer()
+    batch_id = Integer()
+    member_id = Integer()
+    cooperative_id = Integer(allow_none=True)
     cooperative_name = fields.String(allow_none=True)
     source = fields.String()
-    year = fields.Integer()
-    amount_fen = fields.Integer()
+    year = Integer()
+    amount_fen = Integer()
     status = fields.String()
     bank_name = fields.String(allow_none=True)
     bank_account_masked = fields.String(allow_none=True)
     bank_ref = fields.String(allow_none=True)
     paid_on = fields.Date(allow_none=True)
-    reverses_id = fields.Integer(allow_none=True)
+    reverses_id = Integer(allow_none=True)
 
 
 class MyAccountArgs(Schema):
-    year = fields.Integer(validate=YEAR, metadata={"description": "不填则为全部年度"})
+    year = Integer(validate=YEAR, metadata={"description": "不填则为全部年度"})
 
 
 class MyAccountItemOut(MemberAccountOut):
@@ -200,5 +201,5 @@ class MyAccountItemOut(MemberAccountOut):
 
 
 class MyAccountOut(Schema):
-    year = fields.Integer(allow_none=True)
+    year = Integer(allow_none=True)
     items = fields.List(fields.Nested(MyAccountItemOut))

@@ -11,7 +11,8 @@ STRONG = "s" * 40
 def prod_env(**over):
     env = {"COOP_ENV": "production", "SECRET_KEY": STRONG, "JWT_SECRET": STRONG,
            "FIELD_ENCRYPTION_KEY": STRONG, "WECHAT_SECRET": "real-secret",
-           "DATABASE_URL": "sqlite://", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+           "DATABASE_URL": "sqlite://", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+           "PUBLIC_BASE_URL": "https://coop.example.cn"}
     env.update(over)
     return env
 
