@@ -6,11 +6,12 @@ from marshmallow import Schema, fields, validate
 
 from coop.attachments.models import KINDS, OBJECT_TYPES
 from coop.dbtypes import MAX_ID
+from coop.fields import Integer
 from coop.pagination import PageArgs
 
 
 def _id(**kw):
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kw)
+    return Integer(validate=validate.Range(min=1, max=MAX_ID), **kw)
 
 
 class AttachmentForm(Schema):
