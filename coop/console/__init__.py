@@ -107,6 +107,7 @@ bp.add_app_template_filter(moment, "moment")
 bp.add_app_template_global(session.csrf_token, "csrf_token")
 bp.add_app_template_global(session.pop_flash, "pop_flash")
 bp.add_app_template_global(lambda: clock.today().year, "now_year")
+bp.add_app_template_filter(lambda fen: format_yuan(int(fen)), "yuan_plain")   # form values
 # Charts are drawn in whole yuan: a picture, not an amount anyone reads to the fen.
 bp.add_app_template_filter(lambda fen: int(fen) // 100, "yuan_whole")
 for _name, _table in (("status_name", STATUS_NAMES), ("department_name", DEPARTMENT_NAMES),

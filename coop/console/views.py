@@ -13,8 +13,8 @@ from sqlalchemy import asc, desc, select
 
 from auth import tokens, users
 from auth.models import DEPARTMENTS, RoleAssignment, User
-from auth.policy import (COUNTY, COUNTY_ADMIN, COUNTY_FINANCE, access, caller, current_user,
-                         grants_for, has_grant, load_scoped, scoped)
+from auth.policy import (COUNTY, COUNTY_ADMIN, COUNTY_FINANCE, COUNTY_MONEY, access, caller,
+                         current_user, grants_for, has_grant, load_scoped, scoped)
 import coop.clock as clock
 from coop.audit import AuditEntry, entry_to_dict
 from coop.audit_routes import SCOPED_TYPES, check_audit_scope
@@ -23,8 +23,12 @@ from coop.county import evaluations, rewards, subsidies
 from coop.county.models import EvaluationScore, Program, RewardRound, SubsidyApplication
 from coop.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from coop.extensions import db, limiter
+from coop.money import MoneyError, parse_yuan
 from coop.pagination import paginate
+from coop.payouts import settlement
 from coop.payouts.models import PayoutBatch, PayoutLine
+# The API's payer check and bank-file view, reused as they are (no second copy).
+from coop.payouts.routes import BatchBankFile, _require_payer
 from coop.payouts.services import with_totals
 from coop.places.models import County, Town, Village
 from coop.registry import members
@@ -210,7 +214,17 @@ def application(application):
 @bp.route("/subsidy-applications/<int:application_id>/approve", methods=["POST"])
 @access(COUNTY_FINANCE, SubsidyApplication, "application_id")
 def approve_application(application):
-    subsidies.approve_application(db.session, current_user(), application)
+    """Approve all of it, or the amount (yuan) typed in the form (≤ the amount applied for:
+    the service says so if not)."""
+    raw = (request.form.get("amount") or "").replace(",", "").strip()
+    amount_fen = None
+    if raw:
+        try:
+            amount_fen = parse_yuan(raw)
+        except (MoneyError, ValueError):
+            raise ValidationFailed("批准金额应为以元为单位的金额，最多两位小数",
+                                   errors={"amount": ["金额格式"]}) from None
+    subsidies.approve_application(db.session, current_user(), application, amount_fen)
     return _done("已批准，预算已占用", "console.application", application_id=application.id)
 
 
@@ -360,6 +374,27 @@ def payout_batch(batch):
     page = paginate(db.session, stmt, _page(), PER_PAGE)
     return render_template("console/payout_batch.html", batch=with_totals(db.session, batch),
                            page=page, sort=sort, status=status)
+
+
+@bp.route("/payout-batches/<int:batch_id>/bank-file")
+@access(COUNTY_FINANCE, PayoutBatch, "batch_id")
+def bank_file(batch):
+    """The API's own view, policy and all (the payer's file: county_finance for the
+    county's batches, never a cooperative's)."""
+    return BatchBankFile().get(batch_id=batch.id)
+
+
+@bp.route("/payout-lines/<int:line_id>/account", methods=["POST"])
+@access(COUNTY_MONEY, PayoutLine, "line_id")
+def line_account(line):
+    """Give a held or failed line the payee's account: it is pending again (the batch's
+    payer only, as PATCH /payout-lines/{id})."""
+    _require_payer(db.session.get(PayoutBatch, line.batch_id))
+    settlement.fix_account(db.session, current_user(), line,
+                           (request.form.get("bank_name") or "").strip(),
+                           (request.form.get("bank_account") or "").strip())
+    return _done(f"已为第 {line.id} 行登记账户，待发放", "console.payout_batch",
+                 batch_id=line.batch_id)
 
 
 # --- dashboard, reports, audit ----------------------------------------------------------

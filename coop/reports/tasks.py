@@ -15,7 +15,8 @@ for the role that acts on it, and asked only when the caller holds that role:
 * operation_to_approve — coop_manager: submitted share operations;
 * plan_ready_to_approve — coop_manager: publicized plans whose notice period is over;
 * batch_with_failed_lines — the batch's payer (the cooperative's manager for its batches,
-  county_admin/county_finance for the county's): failed lines not yet re-issued.
+  county_admin/county_finance for the county's): failed lines not yet re-issued;
+* lines_held — the batch's payer too: lines held for want of the payee's bank account.
 
 A superuser holds no grant and so gets no tasks (they act for nobody in particular).
 """
@@ -134,30 +135,46 @@ def plans_ready_to_approve(session: Session) -> list[Task]:
             for plan, coop in session.execute(scoped(stmt, DistributionPlan, MANAGER))]
 
 
-def _failed_lines(batch_filter) -> select:
+def _lines_in(status: LineStatus, batch_filter) -> select:
+    """Per batch: its lines in `status` that no follow-up batch has re-issued."""
     again = aliased(PayoutLine)
     return (select(PayoutBatch.id, PayoutBatch.year, func.count(PayoutLine.id),
                    func.sum(PayoutLine.amount_fen),
                    func.max(func.coalesce(PayoutLine.updated_at, PayoutLine.created_at)))
             .join(PayoutLine, PayoutLine.batch_id == PayoutBatch.id)
-            .where(PayoutLine.status == LineStatus.FAILED, batch_filter,
+            .where(PayoutLine.status == status, batch_filter,
                    ~exists().where(again.reissue_of_id == PayoutLine.id))
             .group_by(PayoutBatch.id, PayoutBatch.year))
 
 
-def batches_with_failed_lines(session: Session) -> list[Task]:
-    """Failed lines wait on the batch's payer (coop/payouts/routes.py `_require_payer`)."""
+def _payer_rows(session: Session, status: LineStatus) -> list:
+    """Lines in `status` wait on the batch's payer (coop/payouts/routes.py
+    `_require_payer`): a cooperative's manager for its batches, the county's money roles
+    for the county's."""
     rows = []
     if grants_for(MANAGER):
-        rows += session.execute(scoped(_failed_lines(PayoutBatch.cooperative_id.is_not(None)),
-                                       PayoutBatch, MANAGER)).all()
+        rows += session.execute(scoped(
+            _lines_in(status, PayoutBatch.cooperative_id.is_not(None)), PayoutBatch,
+            MANAGER)).all()
     if grants_for(COUNTY_MONEY):
-        rows += session.execute(scoped(_failed_lines(PayoutBatch.cooperative_id.is_(None)),
-                                       PayoutBatch, COUNTY_MONEY)).all()
+        rows += session.execute(scoped(
+            _lines_in(status, PayoutBatch.cooperative_id.is_(None)), PayoutBatch,
+            COUNTY_MONEY)).all()
+    return rows
+
+
+def batches_with_failed_lines(session: Session) -> list[Task]:
     return [Task("batch_with_failed_lines", "payout_batch", batch_id,
                  f"{year}年度发放批次 {batch_id}：{count} 笔发放失败（{_yuan(int(fen))}），"
                  "待更正账户后补发", since)
-            for batch_id, year, count, fen, since in rows]
+            for batch_id, year, count, fen, since in _payer_rows(session, LineStatus.FAILED)]
+
+
+def batches_with_held_lines(session: Session) -> list[Task]:
+    return [Task("lines_held", "payout_batch", batch_id,
+                 f"{year}年度发放批次 {batch_id}：{count} 笔缺银行账户暂缓发放"
+                 f"（{_yuan(int(fen))}），待登记账户", since)
+            for batch_id, year, count, fen, since in _payer_rows(session, LineStatus.HELD)]
 
 
 def my_tasks(session: Session) -> list[Task]:
@@ -173,5 +190,6 @@ def my_tasks(session: Session) -> list[Task]:
         tasks += operations_to_approve(session)
         tasks += plans_ready_to_approve(session)
     tasks += batches_with_failed_lines(session)
+    tasks += batches_with_held_lines(session)
     return sorted(tasks, key=lambda t: (t.since, t.kind, t.object_id))
 

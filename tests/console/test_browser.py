@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
+from coop import crypto
 from coop.county.models import EvaluationScore, Program, RewardLine, RewardRound, SubsidyApplication
 from tests.console.conftest import PASSWORD
 
@@ -97,7 +98,15 @@ class Console:
         field.send_keys(value)
 
     def press(self, element_id: str):
-        self.driver.find_element("id", element_id).click()
+        self.submit(self.driver.find_element("id", element_id))
+
+    def submit(self, button):
+        """Click and wait for the next page (a form POST answers with a new page)."""
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+        page = self.driver.find_element("tag name", "html")
+        button.click()
+        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(page))
         self._collect()
 
     def login(self, phone: str):
@@ -105,13 +114,16 @@ class Console:
         self.fill("phone", phone)
         self.fill("password", PASSWORD)
         # The keyboard submits the form: Enter in the password field.
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+        page = self.driver.find_element("tag name", "html")
         self.driver.find_element("name", "password").send_keys("\n")
+        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(page))
         self._collect()
         assert "退出登录" in self.driver.page_source, self.text()
 
     def logout(self):
-        self.driver.find_element("css selector", "form.logout button").click()
-        self._collect()
+        self.submit(self.driver.find_element("css selector", "form.logout button"))
 
     def _collect(self):
         import json
@@ -126,6 +138,8 @@ def _world(make, db):
     town = make.town(county, name="浮岗镇")
     village = make.village(town, name="刘庄村", secretary="李书记")
     coop = make.cooperative(village, name="刘庄村富民种植专业合作社")
+    coop.bank_name, coop.bank_account_masked = "中国农业银行单县支行", "****5678"
+    coop.bank_account_enc = crypto.encrypt("6228480012345678")
     make.member(coop, name="张三")
     finance_a = make.user("county_finance", county, name="财政甲", password=PASSWORD)
     finance_b = make.user("county_finance", county, name="财政乙", password=PASSWORD)
@@ -253,8 +267,10 @@ def test_a_day_at_the_console(server, browser, make, db):
 
     c.open("/console/cooperatives")
     c.fill("q", "富民")
+    # htmx swaps the results in place and puts the query in the address bar.
+    from selenium.webdriver.support.ui import WebDriverWait
     browser.find_element("css selector", "form[role=search] button").click()
-    time.sleep(0.5)
+    WebDriverWait(browser, 20).until(lambda d: "q=" in d.current_url)
     c._collect()
     assert "刘庄村富民种植专业合作社" in c.text()
     c.shot("14-cooperatives")
@@ -273,8 +289,7 @@ def test_a_day_at_the_console(server, browser, make, db):
     form = browser.find_element("css selector", "form.score")
     c.fill("score", "92", form)
     c.fill("opinion", "台账规范", form)
-    form.find_element("tag name", "button").click()
-    c._collect()
+    c.submit(form.find_element("tag name", "button"))
     assert "已保存" in c.text()
     c.shot("17-evaluations")
     db.session.expire_all()

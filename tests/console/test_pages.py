@@ -241,3 +241,48 @@ def test_swagger_ui_is_served_locally(client):
     for asset in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
         assert client.get(f"/api/v1/docs/assets/{asset}").status_code == 200
     assert client.get("/api/v1/docs/assets/index.html").status_code == 404
+
+
+def test_held_lines_get_an_account_and_the_bank_file_downloads(app, client, staff, db):
+    from coop.payouts.models import PayoutLine
+    from coop.payouts.services import Payee, create_batch
+    batch = create_batch(db.session, None, county_id=staff.county.id, cooperative_id=None,
+                         source="reward", source_id=77, year=2024, payees=[
+                             Payee(payee_type="secretary", payee_name="李书记", amount_fen=150_000,
+                                   cooperative_id=staff.coop.id, town_id=staff.coop.town_id)])
+    db.session.commit()
+    line = db.session.query(PayoutLine).filter_by(batch_id=batch.id).one()
+    assert line.status == "held"
+    page = f"/console/payout-batches/{batch.id}"
+    finance = as_user(app, staff.finance1[0])
+    html = finance.get(page).get_data(as_text=True)
+    assert "暂缓（缺银行账户）" in html and f"/console/payout-lines/{line.id}/account" in html
+    response = post_form(finance, page, f"/console/payout-lines/{line.id}/account",
+                         bank_name="中国农业银行", bank_account="12")
+    assert response.status_code == 422 and "银行账号有误" in response.get_data(as_text=True)
+    response = post_form(finance, page, f"/console/payout-lines/{line.id}/account",
+                         bank_name="中国农业银行", bank_account="6228480012345678")
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(PayoutLine, line.id).status == "pending"
+    response = finance.get(f"{page}/bank-file")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "6228480012345678" in response.get_data(as_text=True)
+    reviewer = as_user(app, staff.reviewers["finance"][0])
+    assert reviewer.get(f"{page}/bank-file").status_code == 403
+    assert as_user(app, staff.finance_b[0]).get(f"{page}/bank-file").status_code == 404
+
+
+def test_approving_less_than_asked(app, client, staff, db):
+    program_id, app_id = application(client, staff)
+    finance = as_user(app, staff.finance1[0])
+    page = f"/console/subsidy-applications/{app_id}"
+    response = post_form(finance, page, f"{page}/approve", amount="5,000,000")
+    assert response.status_code == 422 and "批准金额不能超过申请金额" in response.get_data(
+        as_text=True)
+    assert post_form(finance, page, f"{page}/approve", amount="abc").status_code == 422
+    assert post_form(finance, page, f"{page}/approve", amount="2,500.50").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(SubsidyApplication, app_id).approved_amount_fen == 250_050
+    assert db.session.get(Program, program_id).committed_fen == 250_050
+    assert "2,500.50 元" in finance.get(page).get_data(as_text=True)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from coop import crypto
 from coop.county.models import RewardRound
 from coop.distribution.models import DistributionPlan
 from coop.payouts.models import PayoutLine
@@ -192,7 +193,9 @@ def _batch(db, world, cooperative_id, status="failed"):
                          source_id=cooperative_id or 99, year=YEAR,
                          payees=[Payee(payee_type="cooperative", payee_name="某社",
                                        amount_fen=12_345, cooperative_id=world.coop.id,
-                                       town_id=world.coop.town_id)])
+                                       town_id=world.coop.town_id, bank_name="中国农业银行",
+                                       bank_account_enc=crypto.encrypt("6228480012345678"),
+                                       bank_account_masked="****5678")])
     db.session.flush()
     line = db.session.query(PayoutLine).filter_by(batch_id=batch.id).one()
     line.status = status
@@ -212,6 +215,21 @@ def test_failed_lines_wait_on_the_batchs_payer_until_reissued(client, world, db,
     response = client.post(f"/api/v1/payout-batches/{batch.id}/reissue", json={},
                            headers=headers)
     assert response.status_code == 201, response.get_json()
+    assert tasks(client, headers) == []
+
+
+@pytest.mark.parametrize("county_wide", [False, True])
+def test_held_lines_wait_on_the_batchs_payer_until_given_an_account(client, world, db,
+                                                                   county_wide):
+    batch, line = _batch(db, world, None if county_wide else world.coop.id, status="held")
+    payers = ("admin", "finance1", "finance2") if county_wide else ("manager",)
+    for who, headers in everybody(world).items():
+        expected = [("lines_held", "payout_batch", batch.id)] if who in payers else []
+        assert tasks(client, headers) == expected, who
+    headers = everybody(world)[payers[0]]
+    response = client.patch(f"/api/v1/payout-lines/{line.id}", headers=headers,
+                            json={"bank_name": "中国农业银行", "bank_account": "6228480012345678"})
+    assert response.status_code == 200, response.get_json()
     assert tasks(client, headers) == []
 
 
