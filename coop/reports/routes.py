@@ -156,7 +156,8 @@ def my_account(args):
 class TaskOut(Schema):
     kind = fields.String(metadata={"description": "application_to_decide | disbursement_to_make"
                                    " | round_to_approve | scores_to_enter | operation_to_approve"
-                                   " | plan_ready_to_approve | batch_with_failed_lines"})
+                                   " | plan_ready_to_approve | batch_with_failed_lines"
+                                   " | lines_held"})
     object_type = fields.String()
     object_id = fields.Integer()
     title = fields.String()
