@@ -10,9 +10,11 @@ from coop.dbtypes import UTCDateTime, created_at, fk, intpk
 from coop.extensions import db
 
 ROLES = ("county_admin", "county_finance", "county_reviewer", "coop_manager",
-         "commissioner", "member")
+         "commissioner", "member", "city_viewer")
 SCOPE_OF_ROLE = {
     "county_admin": "county", "county_finance": "county", "county_reviewer": "county",
+    # A city (地级市) reads its counties' figures and reports, masked, and writes nothing.
+    "city_viewer": "city",
     "coop_manager": "cooperative", "commissioner": "cooperative", "member": "member",
 }
 DEPARTMENTS = ("organization", "finance", "agriculture")

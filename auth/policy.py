@@ -22,6 +22,7 @@ from flask import g, request
 from sqlalchemy import and_, bindparam, false, or_, select
 
 from auth.models import ROLES, RoleAssignment, TokenFamily, User
+from auth.scopes import scope_model
 from auth.tokens import decode
 from coop.dbtypes import MAX_ID
 from coop.errors import Forbidden, NotFound, Unauthorized
@@ -29,10 +30,16 @@ from coop.extensions import db
 
 PUBLIC = "public"
 ANY_USER = "any_user"
-SCOPE_ATTR = {"county": "county_id", "cooperative": "cooperative_id", "member": "member_id"}
+SCOPE_ATTR = {"county": "county_id", "cooperative": "cooperative_id", "member": "member_id",
+              "city": "city_id"}
 
 # Role groups routes use; kept here so the matrix of who-may-do-what reads in one file.
-COUNTY = ("county_admin", "county_finance", "county_reviewer")
+COUNTY_STAFF = ("county_admin", "county_finance", "county_reviewer")
+# A city's viewer reads what every county role reads, in each county of its city, and
+# writes nothing: CITY is in the read groups below and in no write group
+# (tests/city/test_city_access.py holds every write route to that).
+CITY = ("city_viewer",)
+COUNTY = COUNTY_STAFF + CITY
 COUNTY_ADMIN = ("county_admin",)
 COUNTY_MONEY = ("county_admin", "county_finance")
 COUNTY_FINANCE = ("county_finance",)
@@ -103,9 +110,25 @@ def authenticate() -> Caller:
     if not rows or rows[0].revoked_at is not None or rows[0].status != "active":
         raise Unauthorized("登录已失效，请重新登录", code="TOKEN_INVALID")
     g.caller = Caller(user_id, bool(rows[0].is_superuser))
-    g.grants = tuple(Grant(r.role, r.scope_type, r.scope_id, r.department or "")
-                     for r in rows if r.role is not None)
+    g.grants = _with_city_counties(tuple(Grant(r.role, r.scope_type, r.scope_id,
+                                               r.department or "")
+                                         for r in rows if r.role is not None))
     return g.caller
+
+
+def _with_city_counties(grants: tuple[Grant, ...]) -> tuple[Grant, ...]:
+    """A city grant also covers each county of the city: the same role held on each
+    county, so every scope check and scoped list treats the city's counties as the
+    role's (one more query, for city viewers only)."""
+    city_ids = {gr.scope_id for gr in grants if gr.scope_type == "city"}
+    if not city_ids:
+        return grants
+    county = scope_model("county")
+    rows = db.session.connection().execute(
+        select(county.id, county.city_id).where(county.city_id.in_(city_ids))).all()
+    return grants + tuple(Grant(gr.role, "county", county_id)
+                          for gr in grants if gr.scope_type == "city"
+                          for county_id, city_id in rows if city_id == gr.scope_id)
 
 
 def caller() -> Caller:

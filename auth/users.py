@@ -51,6 +51,8 @@ def _is_system(actor: User | None) -> bool:
 
 def scope_county_id(session: Session, scope_type: str, scope_id: int) -> int | None:
     """The county a role's scope object belongs to; None if the object does not exist."""
+    if scope_type == "city":
+        return None     # a city spans counties: no county's admin manages its roles
     model = scope_model(scope_type)
     if scope_type == "county":
         return scope_id if session.get(model, scope_id) is not None else None
@@ -135,6 +137,11 @@ def _check_role(session: Session, actor: User | None, spec: Grant) -> Grant:
             "department": ["only county_reviewer has a department"]})
     if spec.role == "member" and actor is not None:
         raise RuleViolation("成员身份须通过邀请码绑定获得", code="ROLE_NOT_ASSIGNABLE")
+    if spec.scope_type == "city":
+        # A city's role spans counties: only the system (CLI, superuser) grants it.
+        if not _is_system(actor) or session.get(scope_model("city"), spec.scope_id) is None:
+            raise NotFound("角色范围对象不存在或不在您的县内")
+        return spec
     county_id = scope_county_id(session, spec.scope_type, spec.scope_id)
     if county_id is None or not (_is_system(actor) or county_id in admin_county_ids(actor)):
         raise NotFound("角色范围对象不存在或不在您的县内")

@@ -173,11 +173,13 @@ def _connect_layers() -> None:
     for every app a process builds (tests build several) changes nothing."""
     from auth import scopes
     from coop.county import rewards
+    from coop.places.cities import City
     from coop.payouts import settlement
     from coop.places.models import County
     from coop.registry.models import Cooperative, Member
 
-    scopes.SCOPE_MODELS.update(county=County, cooperative=Cooperative, member=Member)
+    scopes.SCOPE_MODELS.update(county=County, cooperative=Cooperative, member=Member,
+                               city=City)
     settlement.ON_PAID["reward"] = rewards.settle_paid
     settlement.ON_REVERSED["reward"] = rewards.settle_reversed
 

@@ -19,6 +19,7 @@ class County(db.Model):
 
     id: Mapped[intpk]
     name: Mapped[str] = mapped_column(String(64), nullable=False)
+    city_id: Mapped[int | None] = fk("cities.id", index=True)  # coop/places/cities.py
     code: Mapped[str] = mapped_column(String(6), nullable=False, unique=True)
     created_at: Mapped[created_at]
 

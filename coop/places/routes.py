@@ -16,7 +16,7 @@ from coop.places import secretaries, services
 from coop.places.models import County, Town, Village, VillageSecretary, Zone
 from coop.places.schemas import (CountyIn, CountyOut, SecretaryIn, SecretaryOut,
                                  SecretaryPatch, TownIn, TownOut, VillageIn, VillageOut,
-                                 ZoneIn, ZoneOut)
+                                 ZoneIn, ZoneOut, ZonePatch)
 
 blp = Blueprint("places", __name__, url_prefix="/api/v1", description="县、乡镇、村与片区")
 
@@ -150,12 +150,21 @@ class Zones(MethodView):
     @blp.arguments(ZoneIn)
     @blp.response(201, ZoneOut)
     def post(self, data, county):
-        """A demonstration zone (片区): 3–5 villages of one town of this county."""
+        """A demonstration zone (片区): villages of one town of this county, as many as
+        the county's setting allows (3–5 unless set otherwise)."""
         return services.create_zone(db.session, current_user(), county, **data)
 
 
-@blp.route("/zones/<int:zone_id>", methods=["GET"])
-@access(COUNTY, Zone, "zone_id")
-@blp.response(200, ZoneOut)
-def get_zone(zone):
-    return services.zone_dicts(db.session, [zone])[0]
+@blp.route("/zones/<int:zone_id>")
+class ZoneItem(MethodView):
+    @access(COUNTY, Zone, "zone_id")
+    @blp.response(200, ZoneOut)
+    def get(self, zone):
+        return services.zone_dicts(db.session, [zone])[0]
+
+    @access(COUNTY_ADMIN, Zone, "zone_id")
+    @blp.arguments(ZonePatch)
+    @blp.response(200, ZoneOut)
+    def patch(self, data, zone):
+        """Rename the zone, change its villages or its secretary (audited)."""
+        return services.update_zone(db.session, current_user(), zone, data)

@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from coop.dbtypes import MAX_ID
 from coop.fields import Integer
+from coop.places.settings import ZONE_VILLAGES_LIMIT
 
 NAME = validate.Length(min=1, max=64)
 
@@ -88,14 +89,26 @@ class SecretaryOut(Schema):
     in_office = fields.Boolean()
 
 
+def _zone_village_ids(**kw):
+    # How many: the county's setting (coop/places/settings.py), checked by the service.
+    return fields.List(
+        Integer(validate=validate.Range(min=1, max=MAX_ID)),
+        validate=validate.Length(min=1, max=ZONE_VILLAGES_LIMIT),
+        metadata={"description": "本县设定的片区村数（默认 3–5）"}, **kw)
+
+
 class ZoneIn(Schema):
     name = fields.String(required=True, validate=NAME)
     town_id = Integer(required=True,
                       validate=validate.Range(min=1, max=MAX_ID))
-    village_ids = fields.List(
-        Integer(validate=validate.Range(min=1, max=MAX_ID)),
-        required=True, validate=validate.Length(min=3, max=5))
+    village_ids = _zone_village_ids(required=True)
     secretary_name = fields.String(validate=NAME)
+
+
+class ZonePatch(Schema):
+    name = fields.String(validate=NAME)
+    village_ids = _zone_village_ids()
+    secretary_name = fields.String(allow_none=True, validate=NAME)
 
 
 class ZoneOut(Schema):

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import exists, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from auth.models import User
 import coop.audit as audit
 from coop.errors import Conflict, Forbidden, NotFound, RuleViolation
 import coop.clock as clock
-from coop.places import secretaries
+from coop.places import secretaries, settings
 from coop.places.models import County, Town, Village, Zone, ZoneVillage
 from coop.transaction import flush_or_conflict
-
-ZONE_MIN_VILLAGES, ZONE_MAX_VILLAGES = 3, 5
 
 
 def _is_code(code, digits: int, prefix: str = "") -> bool:
@@ -126,15 +124,17 @@ def zone_dicts(session: Session, zones: list[Zone]) -> list[dict]:
              "secretary_name": z.secretary_name, "village_ids": villages[z.id]} for z in zones]
 
 
-def _zone_villages(session: Session, county: County, town: Town, village_ids: list[int]
-                   ) -> list[Village]:
+def _zone_villages(session: Session, county: County, town: Town, village_ids: list[int],
+                   zone: Zone | None = None) -> list[Village]:
+    """The villages of a zone being built (or `zone` being changed): as many as the
+    county's setting allows, of one town, in no other zone."""
     if len(set(village_ids)) != len(village_ids):
         raise RuleViolation("村不能重复", code="ZONE_VILLAGES_INVALID",
                             errors={"village_ids": ["duplicate village"]})
-    if not ZONE_MIN_VILLAGES <= len(village_ids) <= ZONE_MAX_VILLAGES:
-        raise RuleViolation(f"片区由 {ZONE_MIN_VILLAGES}–{ZONE_MAX_VILLAGES} 个村组成",
-                            code="ZONE_VILLAGES_INVALID",
-                            errors={"village_ids": ["3 to 5 villages"]})
+    low, high = settings.zone_size(session, county.id)
+    if not low <= len(village_ids) <= high:
+        raise RuleViolation(f"本县片区由 {low}–{high} 个村组成", code="ZONE_VILLAGES_INVALID",
+                            errors={"village_ids": [f"{low} to {high} villages"]})
     villages = session.execute(select(Village).where(Village.id.in_(village_ids),
                                                      Village.county_id == county.id)
                                ).scalars().all()
@@ -143,27 +143,34 @@ def _zone_villages(session: Session, county: County, town: Town, village_ids: li
     if any(v.town_id != town.id for v in villages):
         raise RuleViolation("片区的村须属于同一乡镇", code="ZONE_VILLAGES_INVALID",
                             errors={"village_ids": ["villages of one town only"]})
-    zoned = session.execute(select(ZoneVillage.village_id)
-                            .where(ZoneVillage.village_id.in_(village_ids))).scalars().all()
+    zoned = session.execute(select(ZoneVillage.village_id).where(
+        ZoneVillage.village_id.in_(village_ids),
+        ZoneVillage.zone_id != (zone.id if zone is not None else 0))).scalars().all()
     if zoned:
         raise RuleViolation("村已属于其他片区", code="VILLAGE_ALREADY_IN_ZONE",
                             errors={"village_ids": [f"already in a zone: {sorted(zoned)}"]})
     return villages
 
 
-def create_zone(session: Session, actor: User, county: County, *, name: str, town_id: int,
-                village_ids: list[int], secretary_name: str | None = None) -> dict:
-    """A demonstration zone (片区): 3–5 villages of one town, none already in a zone; its
-    secretary (联合党委书记) is one of the villages' party secretaries. Commits."""
-    town = session.get(Town, town_id)
-    if town is None or town.county_id != county.id:
-        raise NotFound("乡镇不存在或不在本县")
-    villages = _zone_villages(session, county, town, village_ids)
+def _check_zone_secretary(session: Session, villages: list[Village],
+                          secretary_name: str | None) -> None:
     if secretary_name is not None and secretary_name not in set(
             secretaries.current_names(session, villages).values()):
         raise RuleViolation("片区书记须从片区内各村党支部书记中产生",
                             code="ZONE_SECRETARY_INVALID",
                             errors={"secretary_name": ["not a secretary of these villages"]})
+
+
+def create_zone(session: Session, actor: User, county: County, *, name: str, town_id: int,
+                village_ids: list[int], secretary_name: str | None = None) -> dict:
+    """A demonstration zone (片区): villages of one town (as many as the county's setting
+    allows, 3–5 by default), none already in a zone; its secretary (联合党委书记) is one of
+    the villages' party secretaries."""
+    town = session.get(Town, town_id)
+    if town is None or town.county_id != county.id:
+        raise NotFound("乡镇不存在或不在本县")
+    villages = _zone_villages(session, county, town, village_ids)
+    _check_zone_secretary(session, villages, secretary_name)
     zone = Zone(county_id=county.id, town_id=town.id, name=name, secretary_name=secretary_name)
     session.add(zone)
     session.flush()
@@ -172,3 +179,31 @@ def create_zone(session: Session, actor: User, county: County, *, name: str, tow
     out = zone_dicts(session, [zone])[0]
     audit.record(session, actor, "zone.create", "zone", zone.id, after=out)
     return out
+
+
+def update_zone(session: Session, actor: User, zone: Zone, values: dict) -> dict:
+    """PATCH /zones/{id}: rename, change the villages (same rules as at creation; the
+    villages left out leave the zone) or the secretary, who must be a secretary of the
+    zone's villages as they are after the change."""
+    before = zone_dicts(session, [zone])[0]
+    county = session.get(County, zone.county_id)
+    village_ids = values.get("village_ids", before["village_ids"])
+    villages = _zone_villages(session, county, session.get(Town, zone.town_id), village_ids,
+                              zone)
+    secretary_name = values.get("secretary_name", zone.secretary_name)
+    if "village_ids" in values or "secretary_name" in values:
+        _check_zone_secretary(session, villages, secretary_name)
+    zone.name = values.get("name", zone.name)
+    zone.secretary_name = secretary_name
+    if "village_ids" in values:
+        kept = set(before["village_ids"])
+        wanted = set(village_ids)
+        if kept - wanted:
+            session.execute(delete(ZoneVillage).where(ZoneVillage.zone_id == zone.id,
+                                                      ZoneVillage.village_id.in_(kept - wanted)))
+        session.add_all([ZoneVillage(zone_id=zone.id, village_id=v)
+                         for v in sorted(wanted - kept)])
+    flush_or_conflict(session, RuleViolation("村已属于其他片区", code="VILLAGE_ALREADY_IN_ZONE"))
+    after = zone_dicts(session, [zone])[0]
+    audit.record(session, actor, "zone.update", "zone", zone.id, before=before, after=after)
+    return after

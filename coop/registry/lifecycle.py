@@ -4,17 +4,25 @@
     active ──► shell ──► closed | merged | transformed   空壳社 → 关停并转
 
 Nothing else is allowed; every change carries a reason, is kept in
-`cooperative_status_changes` and audited.
+`cooperative_status_changes` and audited. It also carries the day it took effect
+(`effective_on`, default today, China's calendar): a campaign of past years is recorded
+with its own dates, and the figures by year (coop/reports/figures.py) count by them. A
+change never takes effect in the future, before the cooperative was founded, or before
+the change it follows, so a cooperative's history reads in order of its dates.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import coop.audit as audit
+import coop.clock as clock
 from coop.errors import Conflict, RuleViolation
 from coop.registry.cooperatives import lock
 from coop.registry.models import Cooperative, CooperativeStatusChange
+from coop.validators import check_past_date
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "active": frozenset({"standardized", "shell"}),
@@ -52,9 +60,24 @@ def _check_merge_target(coop: Cooperative, to: str, target: Cooperative | None) 
                             errors={"merged_into_id": ["该社已关停、合并、转型或为空壳社"]})
 
 
+def _check_effective_on(session: Session, coop: Cooperative, day: date) -> None:
+    check_past_date(day, "effective_on", "生效日期")
+    if day < coop.founded_on:
+        raise RuleViolation(f"生效日期不能早于合作社成立日期（{coop.founded_on.isoformat()}）",
+                            errors={"effective_on": ["before the cooperative was founded"]})
+    last = session.execute(select(func.max(CooperativeStatusChange.effective_on))
+                           .where(CooperativeStatusChange.cooperative_id == coop.id)
+                           ).scalar_one_or_none()
+    if last is not None and day < last:
+        raise RuleViolation(f"生效日期不能早于上一次状态变更（{last.isoformat()}）",
+                            errors={"effective_on": ["before the previous status change"]})
+
+
 def change_status(session: Session, actor, coop: Cooperative, to: str, reason: str,
-                  merged_into: Cooperative | None = None) -> CooperativeStatusChange:
-    """Move the cooperative to `to` if the table allows it, else 409 STATE_CONFLICT.
+                  merged_into: Cooperative | None = None,
+                  effective_on: date | None = None) -> CooperativeStatusChange:
+    """Move the cooperative to `to` if the table allows it, else 409 STATE_CONFLICT; the
+    change takes effect on `effective_on` (default today, China's).
 
     The cooperative row is locked first, so two concurrent changes cannot both pass the
     check from the same state.
@@ -66,10 +89,12 @@ def change_status(session: Session, actor, coop: Cooperative, to: str, reason: s
     if not allowed(coop.status, to):
         raise Conflict(f"合作社当前状态为 {coop.status}，不能变更为 {to}")
     _check_merge_target(coop, to, merged_into)
+    effective_on = effective_on or clock.today()
+    _check_effective_on(session, coop, effective_on)
     change = CooperativeStatusChange(
         county_id=coop.county_id, cooperative_id=coop.id, from_status=coop.status,
         to_status=to, reason=reason, merged_into_id=merged_into.id if merged_into else None,
-        changed_by=getattr(actor, "id", None))
+        changed_by=getattr(actor, "id", None), effective_on=effective_on)
     before = {"status": coop.status, "merged_into_id": coop.merged_into_id}
     coop.status = to
     if merged_into is not None:
@@ -78,7 +103,8 @@ def change_status(session: Session, actor, coop: Cooperative, to: str, reason: s
     session.flush()
     audit.record(session, actor, "cooperative.status_change", "cooperative", coop.id,
                  before=before, after={"status": to, "merged_into_id": coop.merged_into_id,
-                                       "reason": reason, "change_id": change.id})
+                                       "reason": reason, "change_id": change.id,
+                                       "effective_on": effective_on.isoformat()})
     return change
 
 

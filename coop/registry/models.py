@@ -16,6 +16,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coop.dbtypes import UTCDateTime, created_at, fk, intpk, utcnow
+import coop.clock as clock
 from coop.extensions import db
 
 class CoopStatus(StrEnum):
@@ -175,6 +176,9 @@ class CooperativeStatusChange(db.Model):
     to_status: Mapped[str] = mapped_column(String(16), nullable=False)
     reason: Mapped[str] = mapped_column(String(255), nullable=False)
     merged_into_id: Mapped[int | None] = fk("cooperatives.id")
+    # The day the change took effect (China's calendar): a past campaign is recorded with
+    # its own date, and the figures by year count by it, not by `changed_at`.
+    effective_on: Mapped[date] = mapped_column(Date, nullable=False, default=clock.today)
     changed_by: Mapped[int | None] = mapped_column(BigInteger)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 

@@ -85,8 +85,9 @@ class StatusChanges(MethodView):
     @blp.arguments(StatusChangeIn)
     @blp.response(201, StatusChangeOut)
     def post(self, data, coop):
-        """Move the cooperative along its lifecycle; an illegal step is 409 STATE_CONFLICT."""
+        """Move the cooperative along its lifecycle; an illegal step is 409 STATE_CONFLICT.
+        `effective_on` (default today) records a change made earlier (a past campaign)."""
         target_id = data.get("merged_into_id")
         target = load_scoped(Cooperative, target_id) if target_id is not None else None
         return lifecycle.change_status(db.session, current_user(), coop, data["to"],
-                                       data["reason"], target)
+                                       data["reason"], target, data.get("effective_on"))

@@ -96,6 +96,7 @@ class StatusChangeIn(Schema):
     to = fields.String(required=True, validate=validate.OneOf(COOP_STATUSES))
     reason = Text(255, required=True)
     merged_into_id = Id(allow_none=True)
+    effective_on = fields.Date(metadata={"description": "生效日期，默认今天；不得晚于今天"})
 
 
 class StatusChangeOut(Schema):
@@ -107,6 +108,7 @@ class StatusChangeOut(Schema):
     merged_into_id = Integer(allow_none=True)
     changed_by = Integer(allow_none=True)
     changed_at = fields.DateTime()
+    effective_on = fields.Date()
 
 
 # --- officers, managers, commissioners ----------------------------------------------------

@@ -25,9 +25,11 @@ from flask import Blueprint
 from tqdm import tqdm
 from xlsxwriter.exceptions import FileCreateError
 
+import coop.clock as clock
 from coop.extensions import db
 from coop.places.models import County
 from coop.reports.exporters import export
+from coop.reports.figures import with_county_figures
 from coop.reports.payouts_report import count_lines, report_rows, scope_of
 from coop.reports.pdf_export import CJKFontMissing
 
@@ -89,6 +91,8 @@ def payouts_command(county_id: int, year: int, fmt: str, out_dir: Path) -> None:
     if county is None:
         _fail(f"县 id {county_id} 不存在", EXIT_UNKNOWN_COUNTY)
     report = scope_of(db.session, "county", county, year)
+    if fmt == "xlsx":
+        report = with_county_figures(db.session, report, clock.today())
     path = out_dir / f"{report.file_stem}.{fmt}"
     bar = tqdm(total=count_lines(db.session, report), unit="行", desc=path.name,
                disable=not on_terminal(), file=sys.stderr)

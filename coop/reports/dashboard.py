@@ -16,23 +16,22 @@ cooperatives or 1,500.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 from typing import Sequence
 
 from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-import coop.clock as clock
 from coop.county.models import CollectiveIncomeItem
 from coop.distribution.models import AnnualAccount
 from coop.payouts.models import SOURCES, PayoutLine
 from coop.places.models import County, Village, Zone, ZoneVillage
+from coop.reports.figures import (DEFAULT_INCOME_THRESHOLDS_FEN, as_of_day, county_figures,
+                                  figures_of_counties, total)
 from coop.registry.models import (BOARD_ROLES, COOP_STATUSES, SUPERVISORY_ROLES, Cooperative,
                                   CooperativeStatusChange, Officer)
 from coop.shares.rules import ratio_string
 
-# 10万元 and 50万元 in fen: the county's reporting thresholds (app config may override).
-DEFAULT_INCOME_THRESHOLDS_FEN = (10_000_000, 50_000_000)
 # Cooperatives that no longer run: their officers' seats are not counted.
 ENDED_STATUSES = ("closed", "merged", "transformed")
 
@@ -48,20 +47,13 @@ def cooperatives_by_status(session: Session, county_id: int) -> dict:
 
 
 def standardized_during(session: Session, county_id: int, year: int) -> int:
-    """Cooperatives moved to `standardized` during `year` (Beijing time)."""
-    start, end = _year_bounds_utc(year)
+    """Cooperatives whose move to `standardized` took effect during `year`."""
     return int(session.execute(
         select(func.count(func.distinct(CooperativeStatusChange.cooperative_id)))
         .where(CooperativeStatusChange.county_id == county_id,
                CooperativeStatusChange.to_status == "standardized",
-               CooperativeStatusChange.changed_at >= start,
-               CooperativeStatusChange.changed_at < end)).scalar_one())
-
-
-def _year_bounds_utc(year: int) -> tuple[datetime, datetime]:
-    start = datetime.combine(date(year, 1, 1), time(), clock.CHINA)
-    end = datetime.combine(date(year + 1, 1, 1), time(), clock.CHINA)
-    return start, end
+               CooperativeStatusChange.effective_on >= date(year, 1, 1),
+               CooperativeStatusChange.effective_on <= date(year, 12, 31))).scalar_one())
 
 
 def villages_by_income(session: Session, county_id: int, year: int,
@@ -188,9 +180,11 @@ def _average(total_fen: int, count: int) -> int:
 
 
 def dashboard(session: Session, county: County, year: int, today: date,
-              thresholds_fen: Sequence[int] = DEFAULT_INCOME_THRESHOLDS_FEN) -> dict:
+              thresholds_fen: Sequence[int] = DEFAULT_INCOME_THRESHOLDS_FEN,
+              baseline_year: int | None = None) -> dict:
     """Every dashboard figure of `county` for `year`; officers are counted on 31 December
-    of that year, or today while the year is still running."""
+    of that year, or today while the year is still running. `figures` are the ones the
+    county reports publish (coop/reports/figures.py, docs/figures.md)."""
     as_of = min(date(year, 12, 31), today)
     cooperatives = cooperatives_by_status(session, county.id)
     cooperatives["standardized_during_year"] = standardized_during(session, county.id, year)
@@ -203,3 +197,21 @@ def dashboard(session: Session, county: County, year: int, today: date,
         "cross_appointment": cross_appointment(session, county.id, as_of),
         "zone_income": zone_income(session, county.id, year),
     }
+        "figures": county_figures(session, county.id, year, today, baseline_year,
+                                  thresholds_fen),
+
+
+def city_dashboard(session: Session, city, counties: list[County], year: int, today: date,
+                   thresholds_fen: Sequence[int] = DEFAULT_INCOME_THRESHOLDS_FEN,
+                   baseline_year: int | None = None) -> dict:
+    """The city's dashboard: each county's published figures and their total (sums, and
+    ratios recomputed from the sums)."""
+    baseline_year = year - 1 if baseline_year is None else baseline_year
+    per_county = figures_of_counties(session, [c.id for c in counties], year, today,
+                                     baseline_year, thresholds_fen)
+    rows = [{"county_id": c.id, "name": c.name, "code": c.code, **per_county[c.id]}
+            for c in counties]
+    return {"city_id": city.id, "name": city.name, "year": year, "baseline_year": baseline_year,
+            "as_of": as_of_day(year, today), "counties": rows,
+            "total": total([per_county[c.id] for c in counties], year, baseline_year,
+                           as_of_day(year, today), thresholds_fen)}

@@ -19,6 +19,7 @@ import coop.csvfile as csvfile
 from coop.money import format_yuan
 from coop.reports.layout import (AMOUNT_COL, DATE_COL, HEADERS, ID_COLS, WIDTHS, line_cells,
                                  no_progress, subtotal_cells, summary_rows, yuan)
+from coop.reports.figures import figure_rows
 from coop.reports.payouts_report import ReportScope, Subtotal
 from coop.reports.pdf_export import write_pdf
 
@@ -84,7 +85,28 @@ def write_xlsx(report: ReportScope, rows: Iterable, fh: BinaryIO,
                 writers[col](r, col, value, formats[col])
         on_line()
     _xlsx_summary(book, report, total or Subtotal.grand(), head, bold, money, bold_money)
+    if report.figures is not None:
+        _xlsx_figures(book, report.figures, head, money)
     book.close()
+
+
+def _xlsx_figures(book, figures: dict, head, money) -> None:
+    """The county's published figures (coop/reports/figures.py), as the dashboard shows
+    them: the county report and the dashboard never disagree."""
+    sheet = book.add_worksheet("年度数字")
+    sheet.set_column(0, 0, 32)
+    sheet.set_column(1, 1, 18)
+    sheet.write_row(0, 0, ("项目", "数值"), head)
+    for r, (label, value, kind) in enumerate(figure_rows(figures), start=1):
+        sheet.write_string(r, 0, label)
+        if value is None:
+            continue
+        if kind == "fen":
+            sheet.write_number(r, 1, yuan(value), money)
+        elif kind == "count":
+            sheet.write_number(r, 1, value)
+        else:
+            sheet.write_string(r, 1, str(value))
 
 
 def _xlsx_summary(book, report, total, head, bold, money, bold_money) -> None:

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from coop.pagination import paginate
 from coop.payouts.models import LINE_STATES, SOURCES, PayoutLine
+from coop.places.cities import counties_of
 from coop.places.models import County, Town
 from coop.registry.models import Cooperative
 
-SCOPES = ("cooperative", "town", "county")
+SCOPES = ("cooperative", "town", "county", "city")
 SOURCE_LABELS = {"distribution": "盈余分配", "reward": "考核奖励", "subsidy": "财政补助"}
 # A reversal (冲正) is its own negative line with status `reversed`; the paid line it
 # reverses keeps `paid`.
@@ -33,7 +34,7 @@ STATUS_LABELS = {"pending": "待发放", "paid": "已发放", "failed": "发放�
                  "reversed": "冲正"}
 PAYEE_LABELS = {"member": "成员", "cooperative": "合作社", "secretary": "村党组织书记",
                 "manager": "经营管理人员"}
-SCOPE_LABELS = {"county": "县", "town": "乡镇", "cooperative": "合作社"}
+SCOPE_LABELS = {"city": "市", "county": "县", "town": "乡镇", "cooperative": "合作社"}
 STREAM_BATCH = 2000
 
 # A line's town: its own, else its cooperative's (a county-level line may have neither).
@@ -42,19 +43,24 @@ _town_key = func.coalesce(PayoutLine.town_id, Cooperative.town_id)
 
 @dataclass(frozen=True)
 class ReportScope:
-    """What a report covers: `scope` ∈ SCOPES, the object's id, the county and year."""
+    """What a report covers: `scope` ∈ SCOPES, the object's id, the county and year. A
+    city's report covers the lines of all its counties (`county_ids`); its `county_*`
+    fields name the city, and `county_id` is None."""
 
     scope: str
     scope_id: int
     name: str
-    county_id: int
+    county_id: int | None
     county_name: str
     county_code: str
     year: int
+    county_ids: tuple[int, ...] = ()
+    # A county's xlsx report adds the county's published figures (coop/reports/figures.py).
+    figures: dict | None = field(default=None, compare=False)
 
     @property
     def title(self) -> str:
-        if self.scope == "county":
+        if self.scope in ("county", "city"):
             return f"{self.county_name} {self.year}年 发放报表"
         return f"{self.county_name} {self.name} {self.year}年 发放报表"
 
@@ -69,13 +75,20 @@ class ReportScope:
 
 
 def scope_of(session: Session, scope: str, obj, year: int) -> ReportScope:
-    """Describe the report over `obj` (a County, Town or Cooperative already scope-checked)."""
+    """Describe the report over `obj` (a City, County, Town or Cooperative already
+    scope-checked)."""
+    if scope == "city":
+        return ReportScope(scope=scope, scope_id=obj.id, name=obj.name, county_id=None,
+                           county_name=obj.name, county_code=obj.code, year=year,
+                           county_ids=tuple(c.id for c in counties_of(session, obj)))
     county = obj if scope == "county" else session.get(County, obj.county_id)
     return ReportScope(scope=scope, scope_id=obj.id, name=obj.name, county_id=county.id,
                        county_name=county.name, county_code=county.code, year=year)
 
 
 def _where(report: ReportScope) -> list:
+    if report.scope == "city":
+        return [PayoutLine.county_id.in_(report.county_ids), PayoutLine.year == report.year]
     clauses = [PayoutLine.county_id == report.county_id, PayoutLine.year == report.year]
     if report.scope == "town":
         clauses.append(_town_key == report.scope_id)

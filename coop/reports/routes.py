@@ -13,18 +13,20 @@ from urllib.parse import quote
 from flask import current_app, send_file
 from marshmallow import Schema, fields
 
-from auth.policy import (ANY_USER, COOP_WRITE, COUNTY, access, caller, grants_for,
+from auth.policy import (ANY_USER, CITY, COOP_WRITE, COUNTY, access, caller, grants_for,
                          load_scoped)
 import coop.clock as clock
 from coop.api import Blueprint
 from coop.errors import Forbidden, ServiceUnavailable
 from coop.extensions import db
 from coop.pagination import page_schema
+from coop.places.cities import City, counties_of
 from coop.places.models import County, Town
 from coop.registry.models import Cooperative
 from coop.reports import me, tasks
-from coop.reports.dashboard import DEFAULT_INCOME_THRESHOLDS_FEN, dashboard
+from coop.reports.dashboard import DEFAULT_INCOME_THRESHOLDS_FEN, city_dashboard, dashboard
 from coop.reports.exporters import CONTENT_TYPES, export
+from coop.reports.figures import with_county_figures
 from coop.reports.payouts_report import lines_page, payout_totals, report_rows, scope_of
 from coop.reports.pdf_export import CJKFontMissing
 from coop.reports.schemas import (DashboardArgs, DashboardOut, MyAccountArgs, MyAccountOut,
@@ -37,8 +39,9 @@ MEMBER = ("member",)
 REPORT_ROLES = COUNTY + COOP_WRITE
 # Who may ask for which scope: county roles for their county's towns; a cooperative's
 # manager (or the county) for one cooperative.
-SCOPE_ROLES = {"county": COUNTY, "town": COUNTY, "cooperative": REPORT_ROLES}
-SCOPE_MODELS = {"county": County, "town": Town, "cooperative": Cooperative}
+# A city's report: its city_viewer (whose grant covers each county of the city too).
+SCOPE_ROLES = {"county": COUNTY, "town": COUNTY, "cooperative": REPORT_ROLES, "city": CITY}
+SCOPE_MODELS = {"county": County, "town": Town, "cooperative": Cooperative, "city": City}
 FILE_DOC = {"responses": {"200": {"description": "报表", "content": {
     "application/json": {"schema": PayoutReportOut},
     CONTENT_TYPES["csv"].split(";")[0]: {"schema": {"type": "string"}},
@@ -83,6 +86,8 @@ def payout_report_file(scope: str, obj, year: int, fmt: str):
     """The payout report of `obj` (already scope-checked) as a csv, xlsx or pdf download:
     the API's and the console's (coop/console) one way of writing it."""
     report = scope_of(db.session, scope, obj, year)
+    if fmt == "xlsx":
+        report = with_county_figures(db.session, report, clock.today())
     fh = tempfile.TemporaryFile()
     try:
         export(fmt, report, report_rows(db.session, report), fh)
@@ -109,11 +114,18 @@ def payout_report_file(scope: str, obj, year: int, fmt: str):
 @blp.response(200, DashboardOut)
 def county_dashboard(args):
     """The county dashboard (县级看板): cooperatives by status, villages by collective
-    income, wages and labour-days, payouts by source, cross-appointment, zone income."""
-    county = load_scoped(County, args["county_id"])
+    income, wages and labour-days, payouts by source, cross-appointment, zone income, and
+    `figures`, the ones the county reports publish (docs/figures.md). With `city_id`
+    instead: those figures for each county of the city and their total."""
     thresholds = current_app.config.get("REPORTS_INCOME_THRESHOLDS_FEN",
                                         DEFAULT_INCOME_THRESHOLDS_FEN)
-    return dashboard(db.session, county, args["year"], clock.today(), thresholds)
+    if "city_id" in args:
+        city = load_scoped(City, args["city_id"])
+        return city_dashboard(db.session, city, counties_of(db.session, city), args["year"],
+                              clock.today(), thresholds, args.get("baseline_year"))
+    county = load_scoped(County, args["county_id"])
+    return dashboard(db.session, county, args["year"], clock.today(), thresholds,
+                     args.get("baseline_year"))
 
 
 def _my_member_ids() -> list[int]:

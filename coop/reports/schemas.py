@@ -1,7 +1,7 @@
 """Query arguments and response shapes of the reports and self-service routes."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from coop.dbtypes import MAX_ID
 from coop.fields import Integer
@@ -18,7 +18,7 @@ ID = validate.Range(min=1, max=MAX_ID)
 class PayoutReportArgs(PageArgs):
     scope = fields.String(required=True, validate=validate.OneOf(SCOPES))
     id = Integer(required=True, validate=ID,
-                 metadata={"description": "县、乡镇或合作社的 id（由 scope 决定）"})
+                 metadata={"description": "市、县、乡镇或合作社的 id（由 scope 决定）"})
     year = Integer(required=True, validate=YEAR)
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS),
                            metadata={"description": "json 分页列出明细；csv/xlsx/pdf 为完整文件"})
@@ -72,7 +72,7 @@ class PayoutReportOut(Schema):
     scope = fields.String()
     scope_id = Integer()
     name = fields.String()
-    county_id = Integer()
+    county_id = Integer(allow_none=True, metadata={"description": "null for a city"})
     year = Integer()
     totals = fields.Nested(ReportTotalsOut)
     cooperatives = fields.List(fields.Nested(CooperativeSubtotalOut))
@@ -84,8 +84,16 @@ class PayoutReportOut(Schema):
 
 
 class DashboardArgs(Schema):
-    county_id = Integer(required=True, validate=ID)
+    county_id = Integer(validate=ID, metadata={"description": "县（与 city_id 二选一）"})
+    city_id = Integer(validate=ID, metadata={"description": "地级市：各县数字与合计"})
     year = Integer(required=True, validate=YEAR)
+    baseline_year = Integer(validate=YEAR, metadata={
+        "description": "收入达标村数的对比年度，默认上一年"})
+
+    @validates_schema
+    def _one_scope(self, data, **kwargs):
+        if ("county_id" in data) == ("city_id" in data):
+            raise ValidationError("county_id 与 city_id 须且只能给出一个", "county_id")
 
 
 class CooperativeCountsOut(Schema):
@@ -139,8 +147,67 @@ class ZoneIncomeOut(Schema):
     zones = fields.List(fields.Nested(ZoneIncomeItemOut))
 
 
-class DashboardOut(Schema):
+class ThresholdCountOut(Schema):
+    threshold_fen = Integer()
+    this_year = Integer(metadata={"description": "本年集体收入达到该额的村数"})
+    baseline_year = Integer(metadata={"description": "对比年度达到该额的村数"})
+
+
+class ShellsClearedOut(Schema):
+    closed = Integer()
+    merged = Integer()
+    transformed = Integer()
+    total = Integer()
+
+
+class FiguresOut(Schema):
+    """The figures the county reports publish; each is defined in docs/figures.md."""
+    year = Integer()
+    baseline_year = Integer()
+    as_of = fields.Date(metadata={"description": "统计日：年末，或年度未完时的今天"})
+    cooperatives_by_status = fields.Dict(keys=fields.String(), values=Integer())
+    cooperatives_total = Integer()
+    shells_cleared = fields.Nested(ShellsClearedOut, metadata={"description": "本年关停并转"})
+    standardized = Integer(metadata={"description": "本年规范提升"})
+    secretary_chair_ratio = fields.String(allow_none=True, metadata={
+        "description": "村党组织书记任理事长比例（四位小数）"})
+    secretary_chairs = Integer()
+    chaired_cooperatives = Integer()
+    cross_appointment_ratio = fields.String(allow_none=True)
+    cross_appointed_officers = Integer()
+    board_and_supervisory_officers = Integer()
+    professional_managers = Integer()
+    commissioners = Integer()
+    cooperatives_with_commissioner = Integer()
+    collective_income_fen = Integer()
+    villages_with_income = Integer()
+    collective_income_per_village_fen = Integer(allow_none=True)
+    collective_income_increase_fen = Integer()
+    villages_compared = Integer()
+    collective_income_increase_per_village_fen = Integer(allow_none=True)
+    villages_income_at_least = fields.List(fields.Nested(ThresholdCountOut))
+    wages_paid_fen = Integer()
+    labour_person_times = Integer()
+    cooperatives_reporting_accounts = Integer()
+    dividends_paid_fen = Integer()
+
+
+class CityCountyFiguresOut(FiguresOut):
     county_id = Integer()
+    name = fields.String()
+    code = fields.String()
+
+
+class DashboardOut(Schema):
+    """A county's dashboard (county_id=) or a city's (city_id=: counties and total)."""
+    county_id = Integer()
+    city_id = Integer()
+    name = fields.String()
+    baseline_year = Integer()
+    as_of = fields.Date()
+    counties = fields.List(fields.Nested(CityCountyFiguresOut))
+    total = fields.Nested(FiguresOut)
+    figures = fields.Nested(FiguresOut)
     year = Integer()
     cooperatives = fields.Nested(CooperativeCountsOut)
     villages_by_collective_income = fields.List(fields.Nested(IncomeThresholdOut))

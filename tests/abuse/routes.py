@@ -51,13 +51,16 @@ PLAIN_PARAMS = {"year", "department"}
 QUERY_OBJECT = {
     ("/api/v1/reports/payouts", "GET"): lambda w, s, caller: (
         {"scope": "cooperative", "id": w.id(s, "coop"), "year": YEAR}
+        else {"scope": "city", "id": w.id(s, "city"), "year": YEAR}
+        if caller == "city_viewer"
         if caller in ("coop_manager", "commissioner")
         else {"scope": "county", "id": w.id(s, "county"), "year": YEAR}),
     # A member's attachments: every reading role reads that member (a member, their own).
     ("/api/v1/attachments", "GET"): lambda w, s, caller: {
         "object_type": "member", "object_id": w.id(s, "member")},
-    ("/api/v1/reports/dashboard", "GET"): lambda w, s, caller: {
-        "county_id": w.id(s, "county"), "year": YEAR},
+    ("/api/v1/reports/dashboard", "GET"): lambda w, s, caller: (
+        {"city_id": w.id(s, "city"), "year": YEAR} if caller == "city_viewer"
+        else {"county_id": w.id(s, "county"), "year": YEAR}),
     # The audit trail of a share operation (written when the world submitted it). Not a
     # user's: the matrix's DELETE routes may have left that user with no role in scope.
     ("/api/v1/audit", "GET"): lambda w, s, caller: {
@@ -130,7 +133,8 @@ def operation(spec: dict, rule: str, method: str) -> dict:
 
 def sees(caller: str, scope: str) -> bool:
     """Whether a role held on OWN covers an object of `scope`."""
-    return scope == OWN or (scope == FOREIGN_COOP and SCOPE_OF_ROLE[caller] == "county")
+    return scope == OWN or (scope == FOREIGN_COOP
+                            and SCOPE_OF_ROLE[caller] in ("county", "city"))
 
 
 def expected(policy, caller: str, scope: str, has_object: bool):

@@ -29,6 +29,7 @@ from coop.attachments.models import Attachment
 from coop.county.models import (CollectiveIncomeItem, EvaluationScore, Program, RewardLine,
                                 RewardRound, RewardRule, SubsidyApplication)
 from coop.distribution.models import AnnualAccount, DistributionLine, DistributionPlan, Trade
+from coop.places.cities import City
 from coop.extensions import db
 from coop.payouts.models import PayoutLine
 from coop.payouts.services import Payee, create_batch
@@ -44,13 +45,14 @@ from tests.factories import Factory
 OWN, FOREIGN_COOP, FOREIGN_COUNTY = "own", "foreign_coop", "foreign_county"
 SCOPES = (OWN, FOREIGN_COOP, FOREIGN_COUNTY)
 ROLES = ("county_admin", "county_finance", "county_reviewer", "coop_manager",
-         "commissioner", "member")
+         "commissioner", "member", "city_viewer")
 YEAR = 2024
 DEPARTMENT = "organization"     # the county_reviewer caller's department
 
 # Name prefixes: own objects carry none of the foreign markers.
 PREFIX = {OWN: "本", FOREIGN_COOP: "外社", FOREIGN_COUNTY: "外县"}
 NEIGHBOUR = "邻员"               # another member of A1: not the member caller's business
+    "city": ("外县",),          # county A's city; county B lies in another city
 FOREIGN_TO = {                  # what a holder of a role on OWN must never see
     "county": ("外县",),
     "cooperative": ("外社", "外县"),
@@ -76,7 +78,7 @@ class World:
         """{field name: ids the caller may see in a field of that name}."""
         own = self.ids[OWN]
         kind = SCOPE_OF_ROLE[caller]
-        if kind == "county":
+        if kind in ("county", "city"):
             return {"county_id": {own["county"]}}
         allowed = {"county_id": {own["county"]}, "cooperative_id": {own["coop"]}}
         if kind == "member":
@@ -199,11 +201,19 @@ def build_world() -> World:
     ids = {OWN: _scope(make, session, county_a, OWN, creator, "本镇"),
            FOREIGN_COOP: _scope(make, session, county_a, FOREIGN_COOP, creator, "外社镇"),
            FOREIGN_COUNTY: _scope(make, session, county_b, FOREIGN_COUNTY,
+    # County A lies in city A; county B in city B (the foreign city).
+    city_a, city_b = City(name="本市", code="371700"), City(name="外市", code="371800")
+    session.add_all([city_a, city_b])
+    session.flush()
+    county_a.city_id, county_b.city_id = city_a.id, city_b.id
+    session.commit()
+    for scope, city in ((OWN, city_a), (FOREIGN_COOP, city_a), (FOREIGN_COUNTY, city_b)):
+        ids[scope]["city"] = city.id
                                   make.user("county_finance", county_b, name="外县经办"),
                                   "外县镇")}
     own = ids[OWN]
     scope_rows = {"county": county_a, "cooperative": session.get(Cooperative, own["coop"]),
-                  "member": session.get(Member, own["member"])}
+                  "member": session.get(Member, own["member"]), "city": city_a}
     callers = {role: make.user(role, scope_rows[SCOPE_OF_ROLE[role]], name=f"本{role}",
                                department=DEPARTMENT if role == "county_reviewer" else "")
                for role in ROLES}

@@ -117,3 +117,32 @@ def test_every_revision_upgrades_a_database_holding_first_wave_data(empty_databa
         assert _pending_diff(_db.engine) == []
         _db.session.remove()
         _db.engine.dispose()
+
+
+def test_0005_dates_each_status_change_on_the_day_china_recorded_it(empty_database):
+    """Revision 0005: a first-wave status change took effect when it was recorded, on
+    China's calendar (17:30 UTC on 31 December is already 1 January in China)."""
+    rows = json.loads((Path(__file__).parent / "first_wave" / "demo.json")
+                      .read_text(encoding="utf-8"))
+    coop = rows["cooperatives"][0]
+    migrated = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database})
+    with migrated.app_context():
+        flask_migrate.upgrade(revision="0001")
+        _load_rows(_db.engine, rows)
+        flask_migrate.upgrade(revision="0004")
+        with _db.engine.begin() as conn:
+            for n, at in enumerate((datetime(2024, 12, 31, 17, 30), datetime(2024, 6, 1, 2))):
+                conn.execute(text(
+                    "INSERT INTO cooperative_status_changes (id, county_id, cooperative_id, "
+                    "from_status, to_status, reason, changed_at) VALUES (:id, :county, :coop, "
+                    "'active', 'shell', '整改', :at)"),
+                    {"id": 900 + n, "county": coop["county_id"], "coop": coop["id"], "at": at})
+        flask_migrate.upgrade()
+        days = _db.session.execute(text(
+            "SELECT id, effective_on FROM cooperative_status_changes ORDER BY id")).all()
+        assert [(i, str(d)) for i, d in days] == [(900, "2025-01-01"), (901, "2024-06-01")]
+        counties = _db.session.execute(text("SELECT COUNT(*) FROM counties "
+                                            "WHERE city_id IS NOT NULL")).scalar_one()
+        assert counties == 0
+        _db.session.remove()
+        _db.engine.dispose()
