@@ -180,9 +180,12 @@ def test_five_hundred_members_in_one_request_under_two_seconds(client, db, world
     rows = [[None, card, "现金", str(1000 + i), None, None, "2020-01-01"]
             for i, card in enumerate(cards)]
     data = xlsx(rows)
-    started = time.perf_counter()
+    # CPU time of this process (the request runs in it): the budget is the request's own
+    # work, not the wait for a core on a CI machine shared with other test processes
+    # (wall time alone: 0.85–1.3 s at a load average of 12 on 2 cores, docs/performance.md).
+    started = time.process_time()
     resp = upload(client, world.coop, world.manager, data)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert resp.status_code == 201, resp.json
     assert resp.json["imported"] == 500 and lines(db, world.coop) == 500
-    assert elapsed < 2.0, f"{elapsed:.2f} s"
+    assert elapsed < 2.0, f"{elapsed:.2f} s of CPU"
