@@ -13,9 +13,9 @@ ROLES = ("county_admin", "county_finance", "county_reviewer", "coop_manager",
          "commissioner", "member", "city_viewer")
 SCOPE_OF_ROLE = {
     "county_admin": "county", "county_finance": "county", "county_reviewer": "county",
+    "coop_manager": "cooperative", "commissioner": "cooperative", "member": "member",
     # A city (地级市) reads its counties' figures and reports, masked, and writes nothing.
     "city_viewer": "city",
-    "coop_manager": "cooperative", "commissioner": "cooperative", "member": "member",
 }
 DEPARTMENTS = ("organization", "finance", "agriculture")
 COUNTY_ROLES = ("county_admin", "county_finance", "county_reviewer")

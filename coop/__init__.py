@@ -173,8 +173,8 @@ def _connect_layers() -> None:
     for every app a process builds (tests build several) changes nothing."""
     from auth import scopes
     from coop.county import rewards
-    from coop.places.cities import City
     from coop.payouts import settlement
+    from coop.places.cities import City
     from coop.places.models import County
     from coop.registry.models import Cooperative, Member
 

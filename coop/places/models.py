@@ -19,8 +19,8 @@ class County(db.Model):
 
     id: Mapped[intpk]
     name: Mapped[str] = mapped_column(String(64), nullable=False)
-    city_id: Mapped[int | None] = fk("cities.id", index=True)  # coop/places/cities.py
     code: Mapped[str] = mapped_column(String(6), nullable=False, unique=True)
+    city_id: Mapped[int | None] = fk("cities.id", index=True)  # coop/places/cities.py
     created_at: Mapped[created_at]
 
     @hybrid_property

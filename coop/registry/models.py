@@ -15,8 +15,8 @@ from sqlalchemy import BigInteger, Boolean, Date, Numeric, String, Text, UniqueC
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coop.dbtypes import UTCDateTime, created_at, fk, intpk, utcnow
 import coop.clock as clock
+from coop.dbtypes import UTCDateTime, created_at, fk, intpk, utcnow
 from coop.extensions import db
 
 class CoopStatus(StrEnum):
@@ -176,11 +176,11 @@ class CooperativeStatusChange(db.Model):
     to_status: Mapped[str] = mapped_column(String(16), nullable=False)
     reason: Mapped[str] = mapped_column(String(255), nullable=False)
     merged_into_id: Mapped[int | None] = fk("cooperatives.id")
+    changed_by: Mapped[int | None] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     # The day the change took effect (China's calendar): a past campaign is recorded with
     # its own date, and the figures by year count by it, not by `changed_at`.
     effective_on: Mapped[date] = mapped_column(Date, nullable=False, default=clock.today)
-    changed_by: Mapped[int | None] = mapped_column(BigInteger)
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
 __all__ = ["CoopStatus", "COOP_STATUSES", "DISTRIBUTION_METHODS", "MEMBER_TYPES", "OFFICER_ROLES",

@@ -196,9 +196,9 @@ def dashboard(session: Session, county: County, year: int, today: date,
         "payouts_by_source": payouts_by_source(session, county.id, year),
         "cross_appointment": cross_appointment(session, county.id, as_of),
         "zone_income": zone_income(session, county.id, year),
-    }
         "figures": county_figures(session, county.id, year, today, baseline_year,
                                   thresholds_fen),
+    }
 
 
 def city_dashboard(session: Session, city, counties: list[County], year: int, today: date,

@@ -51,9 +51,9 @@ PLAIN_PARAMS = {"year", "department"}
 QUERY_OBJECT = {
     ("/api/v1/reports/payouts", "GET"): lambda w, s, caller: (
         {"scope": "cooperative", "id": w.id(s, "coop"), "year": YEAR}
+        if caller in ("coop_manager", "commissioner")
         else {"scope": "city", "id": w.id(s, "city"), "year": YEAR}
         if caller == "city_viewer"
-        if caller in ("coop_manager", "commissioner")
         else {"scope": "county", "id": w.id(s, "county"), "year": YEAR}),
     # A member's attachments: every reading role reads that member (a member, their own).
     ("/api/v1/attachments", "GET"): lambda w, s, caller: {

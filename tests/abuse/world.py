@@ -29,8 +29,8 @@ from coop.attachments.models import Attachment
 from coop.county.models import (CollectiveIncomeItem, EvaluationScore, Program, RewardLine,
                                 RewardRound, RewardRule, SubsidyApplication)
 from coop.distribution.models import AnnualAccount, DistributionLine, DistributionPlan, Trade
-from coop.places.cities import City
 from coop.extensions import db
+from coop.places.cities import City
 from coop.payouts.models import PayoutLine
 from coop.payouts.services import Payee, create_batch
 from coop.places.models import VillageSecretary
@@ -52,9 +52,9 @@ DEPARTMENT = "organization"     # the county_reviewer caller's department
 # Name prefixes: own objects carry none of the foreign markers.
 PREFIX = {OWN: "本", FOREIGN_COOP: "外社", FOREIGN_COUNTY: "外县"}
 NEIGHBOUR = "邻员"               # another member of A1: not the member caller's business
-    "city": ("外县",),          # county A's city; county B lies in another city
 FOREIGN_TO = {                  # what a holder of a role on OWN must never see
     "county": ("外县",),
+    "city": ("外县",),          # county A's city; county B lies in another city
     "cooperative": ("外社", "外县"),
     "member": (NEIGHBOUR, "外社", "外县"),
 }
@@ -201,6 +201,9 @@ def build_world() -> World:
     ids = {OWN: _scope(make, session, county_a, OWN, creator, "本镇"),
            FOREIGN_COOP: _scope(make, session, county_a, FOREIGN_COOP, creator, "外社镇"),
            FOREIGN_COUNTY: _scope(make, session, county_b, FOREIGN_COUNTY,
+                                  make.user("county_finance", county_b, name="外县经办"),
+                                  "外县镇")}
+    own = ids[OWN]
     # County A lies in city A; county B in city B (the foreign city).
     city_a, city_b = City(name="本市", code="371700"), City(name="外市", code="371800")
     session.add_all([city_a, city_b])
@@ -209,9 +212,6 @@ def build_world() -> World:
     session.commit()
     for scope, city in ((OWN, city_a), (FOREIGN_COOP, city_a), (FOREIGN_COUNTY, city_b)):
         ids[scope]["city"] = city.id
-                                  make.user("county_finance", county_b, name="外县经办"),
-                                  "外县镇")}
-    own = ids[OWN]
     scope_rows = {"county": county_a, "cooperative": session.get(Cooperative, own["coop"]),
                   "member": session.get(Member, own["member"]), "city": city_a}
     callers = {role: make.user(role, scope_rows[SCOPE_OF_ROLE[role]], name=f"本{role}",
