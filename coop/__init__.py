@@ -140,6 +140,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from auth import cli as auth_cli
     from auth import routes as auth_routes
     from coop import audit, audit_routes, backup, health, idempotency, seed
+    from coop.attachments import routes as attachments_routes
     from coop.county import routes as county_routes
     from coop.distribution import disclosure
     from coop.distribution import routes as distribution_routes
@@ -154,7 +155,8 @@ def _register_blueprints(app: Flask, api) -> None:
 
     for blueprint in (auth_routes.blp, places_routes.blp, registry.blp,
                       shares_routes.blp, payouts_routes.blp, distribution_routes.blp,
-                      county_routes.blp, reports_routes.blp, audit_routes.blp):
+                      county_routes.blp, reports_routes.blp, attachments_routes.blp,
+                      audit_routes.blp):
         api.register_blueprint(blueprint)
     for blueprint in (health.bp, disclosure.bp):
         app.register_blueprint(blueprint)
