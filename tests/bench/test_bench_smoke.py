@@ -46,6 +46,9 @@ SCRIPTS = {
     "reports.py": (["--coops", "2", "--rounds", "1"], [
         rf"county report / raw dump: {NUMBER}× wall",
         rf"dashboard \(2 cooperatives\): median {NUMBER} ms"]),
+    "city.py": (["--counties", "2", "--coops", "3", "--members", "10", "--rounds", "1"], [
+        rf"GET /reports/dashboard\?city_id: median {NUMBER} ms",
+        rf"figures_of_counties alone: median {NUMBER} ms"]),
     "load.py": (["--coops", "2", "--members", "20", "--duration", "1", "--rounds", "1",
                  "--connections", "4"], [
         rf"c=4 +object read +{NUMBER} req/s +p50 +{NUMBER} ms",
