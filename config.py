@@ -6,6 +6,7 @@ with a default or short secret rather than run with one anybody can read in this
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -27,6 +28,27 @@ RATE_LIMIT_SETTINGS = (
 
 class ConfigError(RuntimeError):
     """Raised when the environment cannot make a safe configuration."""
+
+
+def _json_object(env, name: str, depth: int) -> dict:
+    """A JSON object from the environment: {str: str} (depth 1) or {str: {str: str}}."""
+    raw = env.get(name)
+    if raw in (None, ""):
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a JSON object: {exc}") from exc
+
+    def fits(obj, level):
+        if level == 0:
+            return isinstance(obj, str)
+        return isinstance(obj, dict) and all(isinstance(k, str) and fits(v, level - 1)
+                                             for k, v in obj.items())
+    if not fits(value, depth):
+        raise ConfigError(f"{name} must be a JSON object of "
+                          + ("strings" if depth == 1 else "objects of strings"))
+    return value
 
 
 def public_base_url(raw: str) -> str:
@@ -82,6 +104,13 @@ def load_config(env=None) -> dict:
         "WECHAT_SECRET": env.get("WECHAT_SECRET", "wx-dev-secret"),
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
         "WECHAT_TIMEOUT_SECONDS": float(env.get("WECHAT_TIMEOUT_SECONDS", "5")),
+        # Subscribe messages (docs/notifications.md): {event: template id}; an event not
+        # named goes to the in-app inbox only. Template keywords numbered otherwise than
+        # the defaults: {event: {keyword: meaning}}.
+        "WECHAT_TEMPLATES": _json_object(env, "WECHAT_TEMPLATES", 1),
+        "WECHAT_TEMPLATE_FIELDS": _json_object(env, "WECHAT_TEMPLATE_FIELDS", 2),
+        "WECHAT_MINIPROGRAM_STATE": env.get("WECHAT_MINIPROGRAM_STATE", "formal"),
+        "NOTIFY_PAGE": env.get("NOTIFY_PAGE", "pages/inbox/inbox"),
         # Where the public sees the app (https://coop.example.cn): links handed out (the
         # 公示 notice's public_url) are built on it, never on the request's Host header,
         # which any client can set. Required in production.
@@ -129,11 +158,14 @@ def load_config(env=None) -> dict:
     if env.get("CROSS_APPOINTMENT_MIN_RATE"):
         cfg["CROSS_APPOINTMENT_MIN_RATE"] = env["CROSS_APPOINTMENT_MIN_RATE"]
     for name in ("INVITE_TTL_HOURS", "WECHAT_BIND_TOKEN_SECONDS", "MEMBER_IMPORT_MAX_ROWS",
-                 "MEMBER_IMPORT_MAX_BYTES"):
+                 "MEMBER_IMPORT_MAX_BYTES", "NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF_SECONDS",
+                 "NOTIFY_LEASE_SECONDS", "WECHAT_TOKEN_MARGIN_SECONDS"):
         if env.get(name):
             cfg[name] = _int_env(env, name, 0)
     if profile == "production" and cfg["DISCLOSURE_MIN_DAYS"] < 7:
         raise ConfigError("DISCLOSURE_MIN_DAYS may not be below 7 in production (公示期)")
+    if cfg["WECHAT_MINIPROGRAM_STATE"] not in ("formal", "trial", "developer"):
+        raise ConfigError("WECHAT_MINIPROGRAM_STATE must be formal, trial or developer")
     if cfg["DISCLOSURE_MIN_DAYS"] < 0:
         raise ConfigError("DISCLOSURE_MIN_DAYS may not be negative")
     return cfg

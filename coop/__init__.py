@@ -144,6 +144,8 @@ def _register_blueprints(app: Flask, api) -> None:
     from coop.county import routes as county_routes
     from coop.distribution import disclosure
     from coop.distribution import routes as distribution_routes
+    from coop.notifications import cli as notifications_cli
+    from coop.notifications import routes as notifications_routes
     from coop.payouts import routes as payouts_routes
     from coop.places import cli as places_cli
     from coop.places import routes as places_routes
@@ -163,6 +165,9 @@ def _register_blueprints(app: Flask, api) -> None:
     for group in (auth_cli.cli, places_cli.cli, seed.cli, audit.cli, idempotency.cli,
                   reports_cli.cli, backup.cli):
         app.register_blueprint(group)
+    # Notifications (coop/notifications): the inbox routes and `flask notify send`.
+    api.register_blueprint(notifications_routes.blp)
+    app.register_blueprint(notifications_cli.cli)
     # The county console (/console/: pages, its own cookie session) and Swagger UI's
     # assets served locally.
     from coop import console
@@ -174,7 +179,9 @@ def _connect_layers() -> None:
     offers a hook, and the higher one is plugged in here. Plain assignments: calling this
     for every app a process builds (tests build several) changes nothing."""
     from auth import scopes
+    import coop.audit as audit
     from coop.county import rewards
+    from coop.notifications import events
     from coop.payouts import settlement
     from coop.places.cities import City
     from coop.places.models import County
@@ -184,6 +191,7 @@ def _connect_layers() -> None:
                                city=City)
     settlement.ON_PAID["reward"] = rewards.settle_paid
     settlement.ON_REVERSED["reward"] = rewards.settle_reversed
+    audit.ON_RECORD["notifications"] = events.on_audit
 
 
 def _security_headers(app: Flask) -> None:

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 import click
 from flask import Blueprint, g, has_request_context
@@ -30,6 +30,13 @@ from coop.extensions import db
 
 GENESIS = "0" * 64
 _PENDING = "audit_pending"
+
+# Every write passes through record(): a higher layer that reacts to changes (the
+# notifications' outbox) plugs a listener in here, by name, through create_app's
+# _connect_layers. Each is called as listener(session, actor, action, object_type,
+# object_id, before, after) inside the change's own transaction, so whatever it writes
+# commits or rolls back with the change.
+ON_RECORD: dict[str, Callable[..., None]] = {}
 
 
 class AuditEntry(db.Model):
@@ -126,6 +133,8 @@ def record(session: Session, actor, action: str, object_type: str, object_id=Non
         object_id=None if object_id is None else str(object_id),
         before=canonical(before), after=canonical(after), request_id=request_id,
     ))
+    for listener in ON_RECORD.values():
+        listener(session, actor, action, object_type, object_id, before, after)
 
 
 def _ensure_head(session: Session) -> None:

@@ -11,3 +11,4 @@ from coop.distribution.models import *  # noqa: F401,F403
 from coop.payouts.models import *  # noqa: F401,F403
 from coop.county.models import *  # noqa: F401,F403
 from coop.attachments.models import *  # noqa: F401,F403
+from coop.notifications.models import *  # noqa: F401,F403

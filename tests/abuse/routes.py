@@ -39,6 +39,8 @@ PARAM_OBJECT = {
     "reward_round_id": lambda w, s: w.id(s, "reward_round"),
     "user_id": lambda w, s: w.id(s, "user"),
     "role_id": lambda w, s: w.id(s, "role"),
+    # A notification of the scope: OWN's is the coop_manager caller's (world.py).
+    "notification_id": lambda w, s: w.id(s, "notification"),
     "attachment_id": lambda w, s: w.id(s, "attachment"),
     "secretary_id": lambda w, s: w.id(s, "secretary"),
     # Not objects: the same value in every scope.

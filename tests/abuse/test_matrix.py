@@ -33,7 +33,12 @@ CALLERS = ("anonymous",) + ROLES + ("superuser",)
 _ME_ONLY = "member self-service answers for the caller's member records; a superuser has none"
 _COOP_BATCH = ("a distribution batch is settled by its cooperative's coop_manager; the "
                "county payers settle county-wide (reward, subsidy) batches only")
+_RECIPIENT_ONLY = ("a notification is its recipient's alone (OWN's is the coop_manager "
+                   "caller's): anybody else, a superuser too, gets 404")
 EXCEPTIONS = {
+    **{("/api/v1/me/notifications/<int:notification_id>/read", "POST", caller):
+       ({404}, _RECIPIENT_ONLY) for caller in ROLES + ("superuser",)
+       if caller != "coop_manager"},
     ("/api/v1/me/shares", "GET", "superuser"): ({403}, _ME_ONLY),
     ("/api/v1/me/payouts", "GET", "superuser"): ({403}, _ME_ONLY),
     ("/api/v1/me/account", "GET", "superuser"): ({403}, _ME_ONLY),

@@ -30,6 +30,7 @@ from coop.county.models import (CollectiveIncomeItem, EvaluationScore, Program, 
                                 RewardRound, RewardRule, SubsidyApplication)
 from coop.distribution.models import AnnualAccount, DistributionLine, DistributionPlan, Trade
 from coop.extensions import db
+from coop.notifications.models import Notification
 from coop.places.cities import City
 from coop.payouts.models import PayoutLine
 from coop.payouts.services import Payee, create_batch
@@ -219,6 +220,15 @@ def build_world() -> World:
                for role in ROLES}
     callers["superuser"] = make.user(name="超级用户", superuser=True)
     headers = {caller: make.headers(user) for caller, user in callers.items()}
+    for scope in SCOPES:    # one inbox message per scope, to someone of that scope
+        owner = callers["coop_manager"].id if scope == OWN else ids[scope]["user"]
+        note = Notification(user_id=owner, event="task_created", kind="operation_to_approve",
+                            title=f"{PREFIX[scope]}通知", body=f"{PREFIX[scope]}入股待审核",
+                            object_type="share_operation", object_id=ids[scope]["op"],
+                            fields="{}", due_at=datetime.now(timezone.utc))
+        session.add(note)
+        session.flush()
+        ids[scope]["notification"] = note.id
     for scope in SCOPES:    # one attachment per scope, on its member
         member = session.get(Member, ids[scope]["member"])
         data = f"%PDF-1.4 {PREFIX[scope]}成员附件".encode()
