@@ -18,7 +18,7 @@ from auth.policy import (COUNTY, COUNTY_ADMIN, COUNTY_FINANCE, COUNTY_MONEY, acc
 import coop.clock as clock
 from coop.audit import AuditEntry, entry_to_dict
 from coop.audit_routes import SCOPED_TYPES, check_audit_scope
-from coop.console import session
+import coop.console.session as session
 from coop.county import evaluations, rewards, subsidies
 from coop.county.models import EvaluationScore, Program, RewardRound, SubsidyApplication
 from coop.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
