@@ -16,7 +16,7 @@ import coop.audit as audit
 import coop.crypto as crypto
 from coop.errors import NotFound, RuleViolation, ValidationFailed
 from coop.registry import people
-from coop.registry.cooperatives import ensure_open, lock
+from coop.registry.cooperatives import ensure_open, lock, set_bank_account
 from coop.registry.models import (BOARD_ROLES, SUPERVISORY_ROLES, Cooperative, Officer,
                                   ProfessionalManager)
 
@@ -77,7 +77,8 @@ def officer_snapshot(officer: Officer) -> dict:
     return {"name": officer.name, "id_card_masked": officer.id_card_masked,
             "role": officer.role, "village_committee_member": officer.village_committee_member,
             "start_on": officer.start_on, "end_on": officer.end_on,
-            "phone": crypto.mask_phone(officer.phone)}
+            "phone": crypto.mask_phone(officer.phone), "bank_name": officer.bank_name,
+            "bank_account_masked": officer.bank_account_masked}
 
 
 def add_officer(session: Session, actor, coop: Cooperative, values: dict) -> Officer:
@@ -91,6 +92,7 @@ def add_officer(session: Session, actor, coop: Cooperative, values: dict) -> Off
     officer = Officer(county_id=coop.county_id, cooperative_id=coop.id, role=values["role"],
                       village_committee_member=values["village_committee_member"],
                       start_on=values["start_on"], end_on=values.get("end_on"), **person)
+    set_bank_account(officer, values.get("bank_name"), values.get("bank_account"))
     session.add(officer)
     session.flush()
     audit.record(session, actor, "officer.create", "officer", officer.id,
@@ -111,6 +113,9 @@ def update_officer(session: Session, actor, officer: Officer, changes: dict) -> 
         officer.end_on = changes["end_on"]
     if "village_committee_member" in changes:
         officer.village_committee_member = changes["village_committee_member"]
+    if "bank_name" in changes or "bank_account" in changes:
+        set_bank_account(officer, changes.get("bank_name", officer.bank_name),
+                         changes.get("bank_account"), keep=officer.bank_account_enc)
     audit.record(session, actor, "officer.update", "officer", officer.id, before=before,
                  after=officer_snapshot(officer))
     return officer
@@ -134,7 +139,8 @@ def manager_snapshot(manager: ProfessionalManager) -> dict:
     return {"name": manager.name, "id_card_masked": manager.id_card_masked,
             "contract_start": manager.contract_start, "contract_end": manager.contract_end,
             "base_pay_fen_per_year": manager.base_pay_fen_per_year,
-            "bonus_rate": manager.bonus_rate, "phone": crypto.mask_phone(manager.phone)}
+            "bonus_rate": manager.bonus_rate, "phone": crypto.mask_phone(manager.phone),
+            "bank_name": manager.bank_name, "bank_account_masked": manager.bank_account_masked}
 
 
 def add_manager(session: Session, actor, coop: Cooperative, values: dict
@@ -151,6 +157,7 @@ def add_manager(session: Session, actor, coop: Cooperative, values: dict
         contract_start=values["contract_start"], contract_end=values["contract_end"],
         base_pay_fen_per_year=values["base_pay_fen_per_year"],
         bonus_rate=values.get("bonus_rate"), **person)
+    set_bank_account(manager, values.get("bank_name"), values.get("bank_account"))
     session.add(manager)
     session.flush()
     audit.record(session, actor, "manager.create", "professional_manager", manager.id,
@@ -174,6 +181,9 @@ def update_manager(session: Session, actor, manager: ProfessionalManager, change
     for field in ("base_pay_fen_per_year", "bonus_rate"):
         if field in changes:
             setattr(manager, field, changes[field])
+    if "bank_name" in changes or "bank_account" in changes:
+        set_bank_account(manager, changes.get("bank_name", manager.bank_name),
+                         changes.get("bank_account"), keep=manager.bank_account_enc)
     audit.record(session, actor, "manager.update", "professional_manager", manager.id,
                  before=before, after=manager_snapshot(manager))
     return manager
@@ -184,7 +194,8 @@ def officer_view(officer: Officer, reveal_phone: bool, today: date) -> dict:
     return {"id": officer.id, "cooperative_id": officer.cooperative_id,
             "person": people.person_view(officer, reveal_phone), "role": officer.role,
             "village_committee_member": officer.village_committee_member,
-            "start_on": officer.start_on, "end_on": officer.end_on, "current": current}
+            "start_on": officer.start_on, "end_on": officer.end_on, "current": current,
+            "bank_name": officer.bank_name, "bank_account": officer.bank_account_masked}
 
 
 def manager_view(manager: ProfessionalManager, reveal_phone: bool) -> dict:
@@ -192,7 +203,8 @@ def manager_view(manager: ProfessionalManager, reveal_phone: bool) -> dict:
             "person": people.person_view(manager, reveal_phone),
             "contract_start": manager.contract_start, "contract_end": manager.contract_end,
             "base_pay_fen_per_year": manager.base_pay_fen_per_year,
-            "bonus_rate": manager.bonus_rate}
+            "bonus_rate": manager.bonus_rate, "bank_name": manager.bank_name,
+            "bank_account": manager.bank_account_masked}
 
 
 # --- commissioners ---------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 import coop.audit as audit
 from coop.errors import Conflict, RuleViolation
 from coop.places.models import Village, Zone, ZoneVillage
+import coop.crypto as crypto
+from coop.registry import people
 from coop.registry.models import Cooperative
 from coop.validators import is_valid_credit_code
 
@@ -21,7 +23,8 @@ REGISTRATION_FIELDS = ("name", "credit_code", "village_id", "zone_id", "founded_
 CHARTER_FIELDS = ("distribution_method", "land_rate_fen_per_mu", "labour_ticket_rate_fen",
                   "single_member_cap_rate", "collective_cap_applies", "industry")
 SNAPSHOT_FIELDS = ("name", "credit_code", "county_id", "town_id", "village_id", "zone_id",
-                   "founded_on", "status", "merged_into_id") + CHARTER_FIELDS
+                   "founded_on", "status", "merged_into_id") + CHARTER_FIELDS + (
+                   "bank_name", "bank_account_masked")
 TERMINAL_STATUSES = ("closed", "merged", "transformed")
 
 
@@ -116,6 +119,9 @@ def update_cooperative(session: Session, actor, coop: Cooperative, changes: dict
     """
     ensure_open(coop)
     before = snapshot(coop)
+    if "bank_name" in changes or "bank_account" in changes:
+        set_bank_account(coop, changes.pop("bank_name", coop.bank_name),
+                         changes.pop("bank_account", None), keep=coop.bank_account_enc)
     if "credit_code" in changes:
         changes["credit_code"] = _credit_code(changes["credit_code"])
         _refuse_taken_credit_code(session, changes["credit_code"], coop.id)
@@ -143,6 +149,22 @@ def update_cooperative(session: Session, actor, coop: Cooperative, changes: dict
     with _credit_code_race(session, coop.credit_code, coop.id):
         session.flush()
     return coop
+
+
+def set_bank_account(row, bank_name: str | None, account: str | None, keep: str | None = None
+                     ) -> None:
+    """Set a payee's bank account (the cooperative's basic account, an officer's, a
+    manager's): both or neither, 10–30 digits, stored encrypted, shown masked. With only
+    a new bank name, the account already on record (`keep`, encrypted) stays."""
+    if account is None and keep and bank_name:
+        account = crypto.decrypt(keep)
+    account = people.compact(account) or None
+    problems = people.bank_problems(bank_name, account)
+    if problems:
+        raise RuleViolation("银行账户有误", errors={k: [v] for k, v in problems.items()})
+    row.bank_name = bank_name or None
+    for column, value in people.bank_account_columns(account).items():
+        setattr(row, column, value)
 
 
 def filter_cooperatives(stmt, *, county_id=None, town_id=None, status=None, q=None):

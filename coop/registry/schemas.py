@@ -58,6 +58,9 @@ class CooperativePatch(CharterFields):
     village_id = Id()
     zone_id = Id(allow_none=True)
     founded_on = PastDate()
+    # The basic account (基本存款账户) county awards and subsidies are paid into.
+    bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
+    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
 
 
 class CooperativeOut(Schema):
@@ -79,6 +82,9 @@ class CooperativeOut(Schema):
     collective_cap_applies = Boolean()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    bank_name = fields.String(allow_none=True)
+    bank_account = fields.Function(lambda coop: coop.bank_account_masked, allow_none=True,
+                                   metadata={"description": "masked"})
 
 
 def QueryId(**kw) -> fields.Integer:  # noqa: N802 (query strings are text: not strict)
@@ -140,12 +146,16 @@ class OfficerIn(_Term):
     village_committee_member = Boolean(required=True)
     start_on = fields.Date(required=True)
     end_on = fields.Date(allow_none=True)
+    bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
+    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
 
 
 class OfficerPatch(Schema):
     village_committee_member = Boolean()
     end_on = fields.Date(allow_none=True)
     phone = Phone(allow_none=True, max_length=20)
+    bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
+    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
 
 
 class OfficerOut(Schema):
@@ -157,6 +167,8 @@ class OfficerOut(Schema):
     start_on = fields.Date()
     end_on = fields.Date(allow_none=True)
     current = Boolean()
+    bank_name = fields.String(allow_none=True)
+    bank_account = fields.String(allow_none=True, metadata={"description": "masked"})
 
 
 class ManagerIn(_Term):
@@ -166,6 +178,8 @@ class ManagerIn(_Term):
     contract_end = fields.Date(required=True)
     base_pay_fen_per_year = Fen(required=True)
     bonus_rate = Rate(allow_none=True)
+    bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
+    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
 
 
 class ManagerPatch(Schema):
@@ -173,6 +187,8 @@ class ManagerPatch(Schema):
     base_pay_fen_per_year = Fen()
     bonus_rate = Rate(allow_none=True)
     phone = Phone(allow_none=True, max_length=20)
+    bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
+    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
 
 
 class ManagerOut(Schema):
@@ -183,6 +199,8 @@ class ManagerOut(Schema):
     contract_end = fields.Date()
     base_pay_fen_per_year = Integer()
     bonus_rate = Rate(allow_none=True)
+    bank_name = fields.String(allow_none=True)
+    bank_account = fields.String(allow_none=True, metadata={"description": "masked"})
 
 
 class CommissionerIn(Schema):
