@@ -241,17 +241,18 @@ def _accounts(session: Session, county_ids, year: int, out: dict) -> None:
 
 def _dividends(session: Session, county_ids, year: int, out: dict) -> None:
     """Dividends paid plans of the year gave the village collectives (their whole line,
-    as GET /villages/{id}/collective-income shows beside the income). Read from the
-    collective members (one per cooperative), not by scanning every member's line."""
+    as GET /villages/{id}/collective-income shows beside the income). Read from each
+    cooperative's one collective member (`collective_of`, unique) and its lines, never by
+    scanning the county's members or every member's line."""
     rows = session.execute(
-        select(Member.county_id, func.sum(DistributionLine.total_fen))
-        .select_from(Member)
+        select(Cooperative.county_id, func.sum(DistributionLine.total_fen))
+        .select_from(Cooperative)
+        .join(Member, Member.collective_of == Cooperative.id)
         .join(DistributionLine, DistributionLine.member_id == Member.id)
         .join(DistributionPlan, DistributionPlan.id == DistributionLine.plan_id)
-        .where(Member.collective_of.is_not(None), Member.county_id.in_(county_ids),
-               DistributionLine.is_collective, DistributionPlan.year == year,
-               DistributionPlan.status == PlanStatus.PAID)
-        .group_by(Member.county_id))
+        .where(Cooperative.county_id.in_(county_ids), DistributionLine.is_collective,
+               DistributionPlan.year == year, DistributionPlan.status == PlanStatus.PAID)
+        .group_by(Cooperative.county_id))
     for county_id, fen in rows:
         out[county_id]["dividends_paid_fen"] = int(fen or 0)
 

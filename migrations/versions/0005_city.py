@@ -86,12 +86,12 @@ def downgrade():
     with op.batch_alter_table('cooperative_status_changes', schema=None) as batch_op:
         batch_op.drop_column('effective_on')
     op.drop_table('county_settings')
-    op.drop_index(op.f('ix_counties_city_id'), table_name='counties')
     if _sqlite():
+        op.drop_index(op.f('ix_counties_city_id'), table_name='counties')
         op.execute("ALTER TABLE counties DROP COLUMN city_id")   # SQLite ≥ 3.35
     else:
-        with op.batch_alter_table('counties', schema=None) as batch_op:
-            batch_op.drop_constraint(batch_op.f('fk_counties_city_id_cities'),
-                                     type_='foreignkey')
-            batch_op.drop_column('city_id')
+        # MariaDB keeps the index while the foreign key needs it: the key goes first.
+        op.drop_constraint(op.f('fk_counties_city_id_cities'), 'counties', type_='foreignkey')
+        op.drop_index(op.f('ix_counties_city_id'), table_name='counties')
+        op.drop_column('counties', 'city_id')
     op.drop_table('cities')
