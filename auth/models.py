@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coop.dbtypes import UTCDateTime, created_at, fk, intpk
+from coop.dbtypes import Ident, UTCDateTime, created_at, fk, intpk
 from coop.extensions import db
 
 ROLES = ("county_admin", "county_finance", "county_reviewer", "coop_manager",
@@ -25,7 +25,7 @@ class User(db.Model):
     __tablename__ = "users"
 
     id: Mapped[intpk]
-    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    phone: Mapped[str | None] = mapped_column(Ident(20), unique=True)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     # Members who only ever log in with WeChat have no password.
     password_hash: Mapped[str | None] = mapped_column(String(255))
@@ -90,7 +90,7 @@ class RefreshToken(db.Model):
 
     id: Mapped[intpk]
     family_id: Mapped[int] = fk("token_families.id", nullable=False, index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    token_hash: Mapped[str] = mapped_column(Ident(64), nullable=False, unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     spent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[created_at]
@@ -102,8 +102,8 @@ class WechatBinding(db.Model):
     __tablename__ = "wechat_bindings"
 
     id: Mapped[intpk]
-    openid: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    unionid: Mapped[str | None] = mapped_column(String(64), index=True)
+    openid: Mapped[str] = mapped_column(Ident(64), nullable=False, unique=True)
+    unionid: Mapped[str | None] = mapped_column(Ident(64), index=True)
     user_id: Mapped[int] = fk("users.id", nullable=False, index=True)
     created_at: Mapped[created_at]
 
@@ -120,7 +120,7 @@ class Invitation(db.Model):
     __tablename__ = "invitations"
 
     id: Mapped[intpk]
-    code_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    code_hash: Mapped[str] = mapped_column(Ident(64), nullable=False, unique=True)
     user_id: Mapped[int | None] = fk("users.id", index=True)
     member_id: Mapped[int | None] = fk("members.id", index=True)
     county_id: Mapped[int | None] = fk("counties.id", index=True)

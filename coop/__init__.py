@@ -203,7 +203,11 @@ def _security_headers(app: Flask) -> None:
     def _headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if response.mimetype == "text/html":
-            response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+            policy = response.headers.get("Content-Security-Policy")
+            if not policy:
+                response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+            elif "frame-ancestors" not in policy:
+                response.headers["Content-Security-Policy"] = policy + "; frame-ancestors 'none'"
             response.headers.setdefault("X-Frame-Options", "DENY")
         elif response.is_json:
             response.headers["Cache-Control"] = "no-store"

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, Numeric
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, Numeric, String
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -19,6 +19,17 @@ import coop.clock as clock
 
 IdType = BigInteger().with_variant(Integer(), "sqlite")
 MAX_ID = 2**63 - 1
+BINARY_COLLATION = "utf8mb4_bin"
+
+
+def Ident(length: int):  # noqa: N802 (a column type, like String)
+    """A column that identifies (a phone, a keyed hash, a credit code, a token): compared
+    byte for byte. MariaDB's default utf8mb4_unicode_ci holds "１３８…" (full-width),
+    "①③⑧…" and "138…\u200b…" equal to "138…", and "ABC" equal to "abc": a lookup or a
+    unique key there would match what is not the same identifier. SQLite compares
+    binary already."""
+    return String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation=BINARY_COLLATION), "mysql", "mariadb")
 
 
 class UTCDateTime(TypeDecorator):

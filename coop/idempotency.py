@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import HTTPException
 
-from coop.dbtypes import UTCDateTime, intpk, utcnow
+from coop.dbtypes import Ident, UTCDateTime, intpk, utcnow
 from coop.errors import (PROBLEM_JSON, Conflict, DomainError, ValidationFailed,
                          problem_for_exception)
 from coop.extensions import db
@@ -49,7 +49,7 @@ class IdempotencyRecord(db.Model):
 
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    key: Mapped[str] = mapped_column(Ident(255), nullable=False)
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     state: Mapped[str] = mapped_column(String(16), nullable=False)
     response_status: Mapped[int | None] = mapped_column(Integer)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Boolean, Date, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coop.dbtypes import UTCDateTime, created_at, fk, intpk, money, utcnow
+from coop.dbtypes import Ident, UTCDateTime, created_at, fk, intpk, money, utcnow
 from coop.extensions import db
 
 __all__ = ["PlanStatus", "AnnualAccount", "Trade", "DistributionPlan", "DistributionLine", "PLAN_STATES",
@@ -123,7 +123,7 @@ class DistributionPlan(db.Model):
     votes_against: Mapped[int | None] = mapped_column(Integer)
     abstentions: Mapped[int | None] = mapped_column(Integer)
     # The public notice (公示)
-    public_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    public_token: Mapped[str | None] = mapped_column(Ident(64), unique=True)
     notice_days: Mapped[int | None] = mapped_column(Integer)
     notice_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notice_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

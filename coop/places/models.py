@@ -10,7 +10,7 @@ from sqlalchemy import Date, String, Text, UniqueConstraint
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coop.dbtypes import created_at, fk, intpk
+from coop.dbtypes import Ident, created_at, fk, intpk
 from coop.extensions import db
 
 
@@ -67,14 +67,14 @@ class VillageSecretary(db.Model):
     village_id: Mapped[int] = fk("villages.id", nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     id_card_enc: Mapped[str | None] = mapped_column(Text)
-    id_card_hash: Mapped[str | None] = mapped_column(String(64))
+    id_card_hash: Mapped[str | None] = mapped_column(Ident(64))
     id_card_masked: Mapped[str | None] = mapped_column(String(32))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(Ident(20))
     start_on: Mapped[date] = mapped_column(Date, nullable=False)
     end_on: Mapped[date | None] = mapped_column(Date)
     bank_name: Mapped[str | None] = mapped_column(String(64))
     bank_account_enc: Mapped[str | None] = mapped_column(Text)
-    bank_account_hash: Mapped[str | None] = mapped_column(String(64))
+    bank_account_hash: Mapped[str | None] = mapped_column(Ident(64))
     bank_account_masked: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[created_at]
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 import coop.clock as clock
-from coop.dbtypes import UTCDateTime, created_at, fk, intpk, utcnow
+from coop.dbtypes import Ident, UTCDateTime, created_at, fk, intpk, utcnow
 from coop.extensions import db
 
 class CoopStatus(StrEnum):
@@ -43,7 +43,7 @@ class Cooperative(db.Model):
     zone_id: Mapped[int | None] = fk("zones.id", index=True)
     name: Mapped[str] = mapped_column(String(128), nullable=False)
     # 统一社会信用代码, GB 32100-2015
-    credit_code: Mapped[str] = mapped_column(String(18), nullable=False, unique=True)
+    credit_code: Mapped[str] = mapped_column(Ident(18), nullable=False, unique=True)
     founded_on: Mapped[date] = mapped_column(Date, nullable=False)
     industry: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="active",
@@ -61,7 +61,7 @@ class Cooperative(db.Model):
     # The cooperative's basic account (基本存款账户): where county awards and subsidies go.
     bank_name: Mapped[str | None] = mapped_column(String(64))
     bank_account_enc: Mapped[str | None] = mapped_column(Text)
-    bank_account_hash: Mapped[str | None] = mapped_column(String(64))
+    bank_account_hash: Mapped[str | None] = mapped_column(Ident(64))
     bank_account_masked: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow,
@@ -81,9 +81,9 @@ class Member(db.Model):
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     member_type: Mapped[str] = mapped_column(String(16), nullable=False)
     id_card_enc: Mapped[str] = mapped_column(Text, nullable=False)
-    id_card_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    id_card_hash: Mapped[str] = mapped_column(Ident(64), nullable=False)
     id_card_masked: Mapped[str] = mapped_column(String(32), nullable=False)
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(Ident(20))
     joined_on: Mapped[date] = mapped_column(Date, nullable=False)
     left_on: Mapped[date | None] = mapped_column(Date)
     leave_reason: Mapped[str | None] = mapped_column(String(255))
@@ -91,7 +91,7 @@ class Member(db.Model):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
     bank_name: Mapped[str | None] = mapped_column(String(64))
     bank_account_enc: Mapped[str | None] = mapped_column(Text)
-    bank_account_hash: Mapped[str | None] = mapped_column(String(64))
+    bank_account_hash: Mapped[str | None] = mapped_column(Ident(64))
     bank_account_masked: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[created_at]
     # Exactly one collective member per cooperative: the column is the cooperative id
@@ -119,13 +119,13 @@ class PersonColumns:
 
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     id_card_enc: Mapped[str] = mapped_column(Text, nullable=False)
-    id_card_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    id_card_hash: Mapped[str] = mapped_column(Ident(64), nullable=False)
     id_card_masked: Mapped[str] = mapped_column(String(32), nullable=False)
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(Ident(20))
     # Where the county pays this person's reward share (encrypted, masked, as members').
     bank_name: Mapped[str | None] = mapped_column(String(64))
     bank_account_enc: Mapped[str | None] = mapped_column(Text)
-    bank_account_hash: Mapped[str | None] = mapped_column(String(64))
+    bank_account_hash: Mapped[str | None] = mapped_column(Ident(64))
     bank_account_masked: Mapped[str | None] = mapped_column(String(40))
 
 
