@@ -153,11 +153,13 @@ def _register_blueprints(app: Flask, api) -> None:
     from coop.registry import board_routes, member_routes, routes  # noqa: F401 (on registry.blp)
     from coop.reports import cli as reports_cli
     from coop.reports import routes as reports_routes
+    from coop.reports import document_routes
     from coop.shares import routes as shares_routes
 
     for blueprint in (auth_routes.blp, places_routes.blp, registry.blp,
                       shares_routes.blp, payouts_routes.blp, distribution_routes.blp,
-                      county_routes.blp, reports_routes.blp, attachments_routes.blp,
+                      county_routes.blp, reports_routes.blp, document_routes.blp,
+                      attachments_routes.blp,
                       audit_routes.blp):
         api.register_blueprint(blueprint)
     for blueprint in (health.bp, disclosure.bp):
