@@ -30,7 +30,7 @@ import click
 from flask import Blueprint, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import BigInteger, Integer, MetaData, create_engine, func, select, text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine
 
 import coop.clock as clock
 import coop.crypto as crypto

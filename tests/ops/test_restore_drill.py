@@ -9,16 +9,18 @@ import json
 
 import flask_migrate
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 import coop.backup as backup
+from coop.attachments.models import Attachment
+from coop.storage import attachment_store
 from coop.extensions import db
 from tests.conftest import TEST_CONFIG
 from tests.ops.databases import app_on, dispose, fresh_database
-from tests.ops.seeding import MONEY_TABLES, seed_money_county
+from tests.ops.seeding import MINUTES, MONEY_TABLES, seed_money_county
 
-ATTACHMENT = "盖章的分配方案.pdf".encode("utf-8") * 100
-ATTACHMENT_NAME = hashlib.sha256(ATTACHMENT).hexdigest()
+MINUTES_SHA = hashlib.sha256(MINUTES).hexdigest()
+MINUTES_PATH = f"{MINUTES_SHA[:2]}/{MINUTES_SHA[2:4]}/{MINUTES_SHA}"
 
 
 def cli(app, *args):
@@ -30,9 +32,9 @@ def made(app, tmp_path_factory):
     """One seeded source database and its backup, shared by the module's tests."""
     folder = tmp_path_factory.mktemp("drill")
     store = folder / "source-attachments"
-    (store / ATTACHMENT_NAME[:2]).mkdir(parents=True)
-    (store / ATTACHMENT_NAME[:2] / ATTACHMENT_NAME).write_bytes(ATTACHMENT)
-    (store / ATTACHMENT_NAME[:2] / f".{ATTACHMENT_NAME}.part").write_bytes(b"half")
+    # what a writer killed mid-upload leaves: a hidden temporary, not part of the store
+    (store / "00").mkdir(parents=True)
+    (store / "00" / ".incoming-x1y2").write_bytes(b"half")
     with fresh_database(app.config["SQLALCHEMY_DATABASE_URI"], folder, "bk_src") as url:
         source = app_on(url, ATTACHMENT_DIR=str(store))
         with source.app_context():
@@ -60,8 +62,7 @@ def test_the_manifest_names_every_money_total_and_the_files(made):
     assert manifest["tables"]["share_balances"]["fen"]["total_fen"] == 3_000_000 + 4 * 1_400_000 + 200_000
     assert manifest["tables"]["programs"]["fen"]["disbursed_fen"] > 0
     assert manifest["migration_head"] and manifest["audit_head"]["seq"] > 0
-    # the unfinished temporary file of a writer is not part of the store
-    assert manifest["attachments"] == {f"{ATTACHMENT_NAME[:2]}/{ATTACHMENT_NAME}": ATTACHMENT_NAME}
+    assert manifest["attachments"] == {MINUTES_PATH: MINUTES_SHA}
 
 
 def test_restore_into_an_empty_database_gives_back_every_row_and_total(made, target):
@@ -76,7 +77,12 @@ def test_restore_into_an_empty_database_gives_back_every_row_and_total(made, tar
         found = backup.snapshot(db.session.connection())
         db.session.remove()
     assert found == {key: manifest[key] for key in ("migration_head", "audit_head", "tables")}
-    assert (store / ATTACHMENT_NAME[:2] / ATTACHMENT_NAME).read_bytes() == ATTACHMENT
+    assert (store / MINUTES_PATH).read_bytes() == MINUTES
+    # the restored server reads the file of its attachment row (checked against the hash)
+    with restored.app_context():
+        [digest] = db.session.scalars(select(Attachment.sha256)).all()
+        assert attachment_store().read(digest) == MINUTES
+        db.session.remove()
     # A second restore onto what is now a full database is refused; --force replaces it.
     again = cli(restored, "backup", "restore", str(out))
     assert again.exit_code == 1 and "not empty" in again.output
