@@ -202,11 +202,14 @@ def _tool(*names: str) -> str:
 def _client_options(url):
     """A private option file with the connection's credentials: a password on the command
     line would be readable by every user of the machine (ps)."""
+    def quoted(value: str) -> str:   # else a "#" would start a comment
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
     lines = ["[client]"]
     if url.username:
-        lines.append(f"user={url.username}")
+        lines.append(f"user={quoted(url.username)}")
     if url.password:
-        lines.append(f"password={url.password}")
+        lines.append(f"password={quoted(url.password)}")
     socket = url.query.get("unix_socket")
     if socket:
         lines.append(f"socket={socket}")
