@@ -133,6 +133,8 @@ class Identifier(fields.String):
         if not is_ascii_identifier(text):
             raise self.make_error("ascii")
         if not text:
+            if self.allow_none:  # an optional number cleared with "" (a blank form field)
+                return None
             raise ValidationError("不能为空")
         if len(text) > self.max_length:
             raise ValidationError(f"不能超过 {self.max_length} 个字符")

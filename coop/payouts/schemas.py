@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from coop.dbtypes import MAX_ID
-from coop.fields import Integer
+from coop.fields import BankAccount, Integer
 from coop.pagination import PageArgs
 
 MAX_RESULTS = 10_000
@@ -70,4 +70,4 @@ class PayoutReverseIn(Schema):
 
 class PayoutLineAccountIn(Schema):
     bank_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    bank_account = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    bank_account = BankAccount(required=True, max_length=40)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from coop.dbtypes import MAX_ID
-from coop.fields import Integer
+from coop.fields import BankAccount, Identifier, Integer, Phone
 from coop.places.settings import ZONE_VILLAGES_LIMIT
 
 NAME = validate.Length(min=1, max=64)
@@ -53,8 +53,8 @@ class VillageOut(Schema):
 
 class SecretaryPersonIn(Schema):
     name = fields.String(required=True, validate=NAME)
-    id_card_no = fields.String(allow_none=True, validate=validate.Length(max=32))
-    phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+    id_card_no = Identifier(allow_none=True)
+    phone = Phone(allow_none=True, max_length=20)
 
 
 class SecretaryIn(Schema):
@@ -62,14 +62,14 @@ class SecretaryIn(Schema):
     start_on = fields.Date(required=True)
     end_on = fields.Date(allow_none=True)
     bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
-    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
+    bank_account = BankAccount(allow_none=True, max_length=40)
 
 
 class SecretaryPatch(Schema):
     end_on = fields.Date(allow_none=True)
     bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
-    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
-    phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+    bank_account = BankAccount(allow_none=True, max_length=40)
+    phone = Phone(allow_none=True, max_length=20)
 
 
 class SecretaryPersonOut(Schema):

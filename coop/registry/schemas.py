@@ -60,7 +60,7 @@ class CooperativePatch(CharterFields):
     founded_on = PastDate()
     # The basic account (基本存款账户) county awards and subsidies are paid into.
     bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
-    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
+    bank_account = BankAccount(allow_none=True, max_length=40)
 
 
 class CooperativeOut(Schema):
@@ -147,7 +147,7 @@ class OfficerIn(_Term):
     start_on = fields.Date(required=True)
     end_on = fields.Date(allow_none=True)
     bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
-    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
+    bank_account = BankAccount(allow_none=True, max_length=40)
 
 
 class OfficerPatch(Schema):
@@ -155,7 +155,7 @@ class OfficerPatch(Schema):
     end_on = fields.Date(allow_none=True)
     phone = Phone(allow_none=True, max_length=20)
     bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
-    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
+    bank_account = BankAccount(allow_none=True, max_length=40)
 
 
 class OfficerOut(Schema):
@@ -179,7 +179,7 @@ class ManagerIn(_Term):
     base_pay_fen_per_year = Fen(required=True)
     bonus_rate = Rate(allow_none=True)
     bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
-    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
+    bank_account = BankAccount(allow_none=True, max_length=40)
 
 
 class ManagerPatch(Schema):
@@ -188,7 +188,7 @@ class ManagerPatch(Schema):
     bonus_rate = Rate(allow_none=True)
     phone = Phone(allow_none=True, max_length=20)
     bank_name = fields.String(allow_none=True, validate=validate.Length(max=64))
-    bank_account = fields.String(allow_none=True, validate=validate.Length(max=40))
+    bank_account = BankAccount(allow_none=True, max_length=40)
 
 
 class ManagerOut(Schema):
@@ -262,7 +262,7 @@ class MemberListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(MEMBER_STATUSES))
     member_type = fields.String(validate=validate.OneOf(MEMBER_TYPES))
     q = fields.String(validate=validate.Length(min=1, max=64))
-    id_card_no = fields.String(validate=validate.Length(min=1, max=32),
+    id_card_no = Identifier(validate=validate.Length(min=1, max=32),
                                metadata={"description": "exact match (via the keyed hash)"})
 
 

@@ -234,3 +234,28 @@ def test_money_is_never_truncated(api, world):
     response = api.put(url, headers=world.headers["superuser"], json=body)
     problem = assert_problem(response, 422, "revenue_fen")
     assert list(problem["errors"]) == ["revenue_fen"]
+
+
+# --- identifiers ---------------------------------------------------------------------------
+
+IDENTIFIERS = {"phone": "１３９１２３４５６７８", "id_card_no": "１１０１０５１９４９１２３１００２Ｘ",
+               "credit_code": "９１３７１７２２ＭＡ３Ｃ４Ｄ５Ｅ６Ｆ", "bank_account": "٦٢٢٨٤٨٠٠٠٠٠٠٠٠٠٠",
+               "invite_code": "ＡＢＣＤＥ１２３４"}
+
+
+def identifier_cases():
+    return sorted({(path, method) for path, method, field, _, _ in json_field_cases()
+                   if field in IDENTIFIERS})
+
+
+@pytest.mark.parametrize("operation", identifier_cases(), ids=lambda k: f"{k[1]} {k[0]}")
+def test_non_ascii_digits_in_every_identifier_are_refused(api, world, operation):
+    path, method = operation
+    url = fill(_RULES[path], world, OWN)
+    fields = {f for p, m, f, _, _ in json_field_cases() if (p, m) == operation} & set(IDENTIFIERS)
+    for field in fields:
+        response = api.open(url, method=method, headers=world.headers["superuser"],
+                            data=json.dumps({field: IDENTIFIERS[field]}),
+                            content_type="application/json")
+        problem = assert_problem(response, 422, f"{method} {path} {field}")
+        assert field in _keys(problem["errors"]), (field, problem)
