@@ -15,7 +15,7 @@ from flask import Flask, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 import coop.clock as clock
-from coop.console import session
+import coop.console.session as session
 from coop.console.views import bp
 from coop.errors import DomainError, Unauthorized
 from coop.money import format_yuan
@@ -117,6 +117,6 @@ for _name, _table in (("status_name", STATUS_NAMES), ("department_name", DEPARTM
 
 def init_app(app: Flask) -> None:
     """Called by create_app for every app (the tests build several): registration only."""
-    from coop.console import swagger
+    import coop.console.swagger as swagger
     app.register_blueprint(bp)
     app.register_blueprint(swagger.bp)

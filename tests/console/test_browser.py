@@ -104,8 +104,15 @@ class Console:
         """Click and wait for the next page (a form POST answers with a new page)."""
         from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.ui import WebDriverWait
+        from selenium.common.exceptions import WebDriverException
         page = self.driver.find_element("tag name", "html")
-        button.click()
+        try:
+            button.click()
+        except WebDriverException as exc:
+            # Chromium may report the click after the next page has replaced the button
+            # ("Node … does not belong to the document"): the form was submitted.
+            if "does not belong to the document" not in str(exc):
+                raise
         WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(page))
         self._collect()
 
