@@ -1,7 +1,7 @@
 """HTTP routes of the payouts capability: parse, call the service, serialize."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from coop.extensions import db
 from coop.fields import NoBodyIn
 from coop.idempotency import idempotent
 from coop.pagination import page_schema, paginate
-from coop.payouts import bankfile, settlement
+from coop.payouts import bankfile, bankreturn, settlement
 from coop.payouts.models import PayoutBatch, PayoutLine
 from coop.payouts.schemas import (MAX_RESULTS, PayoutBatchOut, PayoutLineAccountIn,
                                   PayoutLineListArgs, PayoutLineOut, PayoutResultIn,
@@ -85,15 +85,28 @@ def _results_body() -> list[dict]:
 class BatchResults(MethodView):
     @access(PAYERS, PayoutBatch, "batch_id")
     @idempotent
-    @blp.doc(requestBody={"required": True, "content": {"application/json": {
-        "schema": {"type": "array", "items": PayoutResultIn}}}})
+    @blp.doc(requestBody={"required": True, "content": {
+        "application/json": {"schema": {"type": "array", "items": PayoutResultIn}},
+        "multipart/form-data": {"schema": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary",
+                     "description": "the bank's return: .csv or .xlsx (行号, 状态 成功/失败, "
+                                    "银行流水号, 支付日期)"}}}}}})
     @blp.response(200, PayoutBatchOut)
     def post(self, batch):
         """Bank results [{line_id, status: paid|failed, bank_ref, paid_on}], all or none."""
         _require_payer(batch)
-        results = _results_body()
-        batch = settlement.record_results(db.session, current_user(), batch, results,
-                                          clock.today())
+        upload = request.files.get("file")
+        if upload is None:
+            results, numbers = _results_body(), None
+        else:
+            # The bank's return file (.csv or .xlsx): the same results, named by row.
+            results, numbers = bankreturn.parse(upload.filename or "", upload.read(),
+                                                current_app.config["MAX_CONTENT_LENGTH"])
+        try:
+            batch = settlement.record_results(db.session, current_user(), batch, results,
+                                              clock.today())
+        except DomainError as error:
+            raise (bankreturn.by_row(error, numbers) if numbers else error)
         return with_totals(db.session, batch)
 
 

@@ -20,7 +20,7 @@ from coop.money import format_yuan
 from coop.reports.layout import (AMOUNT_COL, DATE_COL, HEADERS, ID_COLS, WIDTHS, line_cells,
                                  no_progress, subtotal_cells, summary_rows, yuan)
 from coop.reports.figures import figure_rows
-from coop.reports.payouts_report import ReportScope, Subtotal
+from coop.reports.payouts_report import MONEY_LABELS, ReportScope, Subtotal
 from coop.reports.pdf_export import write_pdf
 
 CONTENT_TYPES = {
@@ -41,6 +41,13 @@ def write_csv(report: ReportScope, rows: Iterable, fh: BinaryIO,
             writer.writerow(cells)
             if is_line:
                 on_line()
+            elif item.level == "total" and item.money is not None:
+                # The figures a batch shows, each meaning one thing (a re-issued line
+                # once, 实发 net of reversals): 合计 above is only the lines listed.
+                for name, label in MONEY_LABELS.items():
+                    money_cells = [""] * len(HEADERS)
+                    money_cells[0], money_cells[AMOUNT_COL] = label, format_yuan(item.money[name])
+                    writer.writerow(money_cells)
 
 
 def write_xlsx(report: ReportScope, rows: Iterable, fh: BinaryIO,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from coop.reports.payouts_report import (PAYEE_LABELS, SCOPE_LABELS, SOURCE_LABELS,
-                                         STATUS_LABELS, ReportScope, Subtotal)
+from coop.reports.payouts_report import (MONEY_LABELS, PAYEE_LABELS, SCOPE_LABELS,
+                                         SOURCE_LABELS, STATUS_LABELS, ReportScope, Subtotal)
 
 HEADERS = ("类别", "乡镇（街道）", "合作社", "资金来源", "批次号", "明细号", "收款人类型",
            "收款人", "开户行", "银行账号（脱敏）", "金额（元）", "状态", "银行流水号",
@@ -55,8 +55,9 @@ def summary_rows(report: ReportScope, total: Subtotal) -> list[tuple[str, str, i
     for status, bucket in total.by_status.items():
         rows.append((f"状态：{STATUS_LABELS.get(status, status)}",
                      f"{bucket['line_count']}笔", bucket["total_fen"]))
-    rows.append(("批次发放额（不含冲正）", "与发放批次合计一致", total.issued_fen))
-    rows.append(("冲正", "负数行", total.reversed_fen))
+    for name, label in MONEY_LABELS.items():
+        if total.money is not None:
+            rows.append((label, "与发放批次一致", total.money[name]))
     rows.append(("合计", f"{total.line_count}笔（含冲正）", total.total_fen))
     return rows
 

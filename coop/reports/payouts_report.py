@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from coop.pagination import paginate
 from coop.payouts.models import LINE_STATES, SOURCES, PayoutLine
+from coop.payouts.services import totals as money_of
 from coop.places.cities import counties_of
 from coop.places.models import County, Town
 from coop.registry.models import Cooperative
@@ -30,8 +31,12 @@ SCOPES = ("cooperative", "town", "county", "city")
 SOURCE_LABELS = {"distribution": "盈余分配", "reward": "考核奖励", "subsidy": "财政补助"}
 # A reversal (冲正) is its own negative line with status `reversed`; the paid line it
 # reverses keeps `paid`.
-STATUS_LABELS = {"pending": "待发放", "paid": "已发放", "failed": "发放失败",
-                 "reversed": "冲正"}
+STATUS_LABELS = {"held": "暂缓（无账号）", "pending": "待发放", "paid": "已发放",
+                 "failed": "发放失败", "reversed": "冲正"}
+# The figures that mean one thing in batches and every report format (CONTRACT §10).
+MONEY_LABELS = {"issued_fen": "应发（补发行只计一次）", "paid_fen": "实发（已支付减冲正）",
+                "failed_fen": "失败未补发", "pending_fen": "待发放",
+                "held_fen": "暂缓（无银行账号）", "reversed_fen": "冲正"}
 PAYEE_LABELS = {"member": "成员", "cooperative": "合作社", "secretary": "村党组织书记",
                 "manager": "经营管理人员"}
 SCOPE_LABELS = {"city": "市", "county": "县", "town": "乡镇", "cooperative": "合作社"}
@@ -140,6 +145,8 @@ class Subtotal:
     reversed_fen: int = 0
     by_source: dict = field(default_factory=dict)
     by_status: dict = field(default_factory=dict)
+    # The total's issued/paid/failed/pending/held/reversed (payouts.services.totals).
+    money: dict | None = None
 
     @classmethod
     def grand(cls) -> "Subtotal":
@@ -172,6 +179,8 @@ class Subtotal:
         else:
             out.update(issued_fen=self.issued_fen, reversed_fen=self.reversed_fen,
                        by_source=self.by_source, by_status=self.by_status)
+            if self.money is not None:
+                out.update(self.money)
         return out
 
 
@@ -211,7 +220,15 @@ def report_rows(session: Session, report: ReportScope,
     if town is not None:
         yield coop
         yield town
+    grand.money = money_totals(session, report)
     yield grand
+
+
+def money_totals(session: Session, report: ReportScope) -> dict[str, int]:
+    """The report's issued, paid (实发), failed, pending, held and reversed fen: the same
+    figures, by the same query, as a batch shows (a re-issued line counted once)."""
+    ids = _joined(select(PayoutLine.id)).where(*_where(report))
+    return money_of(session, PayoutLine.id.in_(ids))
 
 
 @dataclass
@@ -257,6 +274,7 @@ def payout_totals(session: Session, report: ReportScope) -> ReportTotals:
         totals.total.add_to_breakdown(row.source, row.status, fen, n)
     totals.cooperatives = list(coops.values())
     totals.towns = list(towns.values())
+    totals.total.money = money_totals(session, report)
     return totals
 
 

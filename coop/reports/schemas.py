@@ -41,8 +41,12 @@ class TownSubtotalOut(ReportCountOut):
 
 
 class ReportTotalsOut(ReportCountOut):
-    issued_fen = Integer(metadata={"description": "不含冲正行，等于发放批次 total_fen 之和"})
-    reversed_fen = Integer(metadata={"description": "冲正行合计（负数）"})
+    issued_fen = Integer(metadata={"description": "应发：冲正行以外、未被补发取代的行"})
+    paid_fen = Integer(metadata={"description": "实发：已支付减冲正"})
+    failed_fen = Integer(metadata={"description": "失败且未补发"})
+    pending_fen = Integer()
+    held_fen = Integer(metadata={"description": "暂缓：无银行账号"})
+    reversed_fen = Integer(metadata={"description": "冲正（正数）"})
     by_source = fields.Dict(keys=fields.String(validate=validate.OneOf(SOURCES)),
                             values=fields.Nested(ReportCountOut))
     by_status = fields.Dict(keys=fields.String(validate=validate.OneOf(LINE_STATES)),

@@ -57,9 +57,10 @@ class County:
         self.zones = [make.zone(v[0:3], name="东片"), make.zone(v[4:7], name="西片")]
         statuses = ["active"] * 3 + ["standardized"] * 2 + ["shell", "closed"]
         self.coops = [make.cooperative(v[i], status=st) for i, st in enumerate(statuses)]
-        # income: this year V1 = 10万 exactly, V2 = 49,999,999 + 1 fen from a distribution
+        # income: this year V1 = 10万 exactly, V2 = 50万 entered; V2's first-wave row of a
+        # distribution counts for nothing (issue 15: income is what the county enters)
         _income(s, v[0], YEAR, 10_000_000)
-        _income(s, v[1], YEAR, 49_999_999)
+        _income(s, v[1], YEAR, 50_000_000)
         _income(s, v[1], YEAR, 1, source="distribution", source_id=9)
         _income(s, v[2], YEAR, 9_999_999)
         _income(s, v[4], YEAR, 60_000_000)
