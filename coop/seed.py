@@ -92,6 +92,10 @@ class Demo:
     zone: Zone | None = None
     coops: list[Cooperative] = field(default_factory=list)
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (who, phone, password)
+    last_year: int = 0
+    plan_id: int | None = None
+    program_id: int | None = None
+    application_id: int | None = None
 
 
 DEMO_TOWNS = {
@@ -236,7 +240,148 @@ def demo_users(session: Session, demo: Demo) -> None:
         demo.logins.append((label, phone_no, DEMO_PASSWORD))
 
 
-DEMO_STEPS = [demo_places, demo_cooperatives, demo_members, demo_officers, demo_users]
+def _user(session: Session, phone_no: str):
+    from auth.models import User
+    return session.execute(select(User).where(User.phone == phone_no)).scalar_one()
+
+
+def demo_second_finance_user(session: Session, demo: Demo) -> None:
+    """A second county_finance user: subsidies are approved by one and disbursed by the
+    other (four eyes), so the journey can be walked with the demo's own logins."""
+    from auth.models import RoleAssignment, User
+    from auth.passwords import hash_password
+    user = User(phone="13800000006", name="县财政（复核）",
+                password_hash=hash_password(DEMO_PASSWORD))
+    user.roles.append(RoleAssignment(role="county_finance", scope_type="county",
+                                     scope_id=demo.county.id, department=""))
+    session.add(user)
+    demo.logins.append(("county_finance (second pair of eyes)", "13800000006", DEMO_PASSWORD))
+
+
+def demo_bank_accounts(session: Session, demo: Demo) -> None:
+    """Bank accounts for whoever the county pays: each cooperative (subsidies), each
+    village secretary in office, officer and professional manager (reward shares)."""
+    payees = [*demo.coops,
+              *session.execute(select(VillageSecretary).where(
+                  VillageSecretary.county_id == demo.county.id)).scalars(),
+              *session.execute(select(Officer).where(
+                  Officer.county_id == demo.county.id)).scalars(),
+              *session.execute(select(ProfessionalManager).where(
+                  ProfessionalManager.county_id == demo.county.id)).scalars()]
+    for payee in payees:
+        payee.bank_name = BANKS[0]
+        for column, value in people.bank_account_columns(bank_account(demo.rng)).items():
+            setattr(payee, column, value)
+        if isinstance(payee, VillageSecretary):
+            payee.phone = phone(demo.rng)
+
+
+def demo_capital(session: Session, demo: Demo) -> None:
+    """Each cooperative's opening register (coop/shares/opening.py), dated its founding:
+    the village collective's assets 30,000 yuan, each farmer 5,000–8,000 yuan in cash,
+    two farmers' land by area, the enterprise 15,000 yuan; the cap holds on the result."""
+    from coop.shares.opening import Row, write_opening
+    manager = _user(session, "13800000011")
+    for coop in demo.coops:
+        members = session.execute(select(Member).where(Member.cooperative_id == coop.id)
+                                  .order_by(Member.id)).scalars().all()
+        rows, farmers = [], 0
+        for member in members:
+            if member.member_type == "collective":
+                kind, fen, area = "collective_asset", 3_000_000, None
+            elif member.member_type == "enterprise":
+                kind, fen, area = "cash", 1_500_000, None
+            elif farmers in (2, 7):
+                area = Decimal("1.50")
+                kind, fen = "land", int(area * coop.land_rate_fen_per_mu)
+            else:
+                kind, fen, area = "cash", 500_000 + 100_000 * (farmers % 4), None
+            farmers += member.member_type == "farmer"
+            rows.append(Row(len(rows) + 1, member.id, kind, fen, area, None, coop.founded_on,
+                            "期初股权登记（演示）"))
+        write_opening(session, manager, coop, rows)
+
+
+def demo_last_year(session: Session, demo: Demo) -> None:
+    """Last year's accounts of both cooperatives and the first one's trades with its
+    farmers, so a plan can be computed at once."""
+    import coop.clock as clock
+    from coop.distribution.services import put_account
+    from coop.distribution.trades import import_trades
+    year = clock.today().year - 1
+    demo.last_year = year
+    manager = _user(session, "13800000011")
+    for n, coop in enumerate(demo.coops):
+        put_account(session, manager, coop, year, {
+            "revenue_fen": 186_000_000 + 40_000_000 * n, "cost_fen": 121_500_000 + 30_000_000 * n,
+            "prior_loss_fen": 0, "wages_paid_fen": 8_600_000, "labour_days": 1_240,
+            "fiscal_subsidy_fen": 5_000_000 if n == 0 else 0})
+    coop = demo.coops[0]
+    farmers = session.execute(select(Member.id).where(
+        Member.cooperative_id == coop.id, Member.member_type == "farmer")
+        .order_by(Member.id)).scalars().all()
+    import_trades(session, manager, coop, year, [
+        (str(i + 1), {"member_id": member_id, "amount_fen": 1_200_000 + 350_000 * (i % 5),
+                      "occurred_on": date(year, 6 + i % 5, 10 + i), "note": "小麦收购"})
+        for i, member_id in enumerate(farmers)])
+
+
+def demo_plan_past_notice(session: Session, demo: Demo) -> None:
+    """The first cooperative's plan for last year: computed, adopted by the member assembly
+    and published. Its seven-day notice is dated to have ended yesterday (the timestamps
+    are set back, and that is audited), so the manager can approve it at once."""
+    from datetime import datetime, time, timezone
+    import coop.clock as clock
+    from coop.distribution import governance
+    from coop.distribution.services import create_plan
+    manager, coop, year = _user(session, "13800000011"), demo.coops[0], demo.last_year
+    plan = create_plan(session, manager, coop, year, Decimal("0.10"), Decimal("0.60"))
+    governance.submit(session, manager, plan)
+    held_on = clock.today() - timedelta(days=9)
+    governance.record_assembly(session, manager, plan, {
+        "held_on": held_on, "basic_votes_total": 13, "extra_votes_total": 2,
+        "votes_for": 12, "votes_against": 2, "abstentions": 1})
+    governance.publish(session, manager, plan, notice_days=7, min_days=7)
+    starts = datetime.combine(held_on + timedelta(days=1), time(9), clock.CHINA)
+    plan.notice_starts_at = starts.astimezone(timezone.utc)
+    plan.notice_ends_at = plan.notice_starts_at + timedelta(days=7)
+    session.flush()
+    audit.record(session, None, "seed.backdate_notice", "distribution", plan.id,
+                 after={"notice_starts_at": plan.notice_starts_at,
+                        "notice_ends_at": plan.notice_ends_at})
+    demo.plan_id = plan.id
+
+
+def demo_collective_income(session: Session, demo: Demo) -> None:
+    """Every village's collective income for the year before last, last year and this
+    year, growing, so reward rounds and the dashboard have an increase to show."""
+    import coop.clock as clock
+    from coop.county.income import set_entered_income
+    admin, this_year = _user(session, "13800000001"), clock.today().year
+    for v, village in enumerate(demo.villages):
+        base = 6_000_000 + 2_500_000 * v
+        for step, year in enumerate((this_year - 2, this_year - 1, this_year)):
+            set_entered_income(session, admin, village, year, base + step * (1_500_000 + 500_000 * v))
+
+
+def demo_program(session: Session, demo: Demo) -> None:
+    """An open program this year and next (budget 1,000,000 yuan), and the first
+    cooperative's application to it, waiting for the county's finance users."""
+    import coop.clock as clock
+    from coop.county.programs import create_program
+    from coop.county.subsidies import submit_application
+    admin, this_year = _user(session, "13800000001"), clock.today().year
+    program = create_program(session, admin, demo.county, "村党组织领办合作社示范奖补资金",
+                             this_year, 100_000_000, end_year=this_year + 1,
+                             per_recipient_cap_fen=20_000_000)
+    application = submit_application(session, _user(session, "13800000011"), demo.coops[0],
+                                     program.id, 5_000_000, "冷库建设补助（演示）")
+    demo.program_id, demo.application_id = program.id, application.id
+
+
+DEMO_STEPS = [demo_places, demo_cooperatives, demo_members, demo_officers, demo_users,
+              demo_second_finance_user, demo_bank_accounts, demo_capital, demo_last_year,
+              demo_plan_past_notice, demo_collective_income, demo_program]
 
 
 def seed_demo(session: Session, seed: int = 371722) -> Demo:

@@ -285,7 +285,21 @@ def import_opening_register(session: Session, actor, coop: Cooperative, filename
             rows.append(row)
     if errors:
         _refuse(errors)
+    result = write_opening(session, actor, coop, rows)
+    audit.record(session, actor, "share_register.import", "cooperative", coop.id,
+                 after={**result, "file": (filename or "")[:128],
+                        "sha256": hashlib.sha256(data).hexdigest()})
+    return result
+
+
+def write_opening(session: Session, actor, coop: Cooperative, rows: list[Row]) -> dict:
+    """Write checked rows as the opening register (the register head is locked and empty:
+    import_opening_register, or the demo seed after lock_register). The cap is checked
+    once, on the final register. Returns what was written."""
     check_cap(session, coop, rows)
+    head = ledger.lock_register(session, coop.id)
+    if head.last_line_no:
+        raise Conflict("本社股权登记簿已有记录", code="REGISTER_NOT_EMPTY")
     now, by = utcnow(), getattr(actor, "id", None)
     operations = [ShareOperation(
         county_id=coop.county_id, cooperative_id=coop.id, member_id=row.member_id,
@@ -307,10 +321,6 @@ def import_opening_register(session: Session, actor, coop: Cooperative, filename
     member_ids = {row.member_id for row in rows}
     ledger.update_member_status(session, actor, coop.id, member_ids)
     total = sum(row.amount_fen for row in rows)
-    result = {"cooperative_id": coop.id, "imported": len(rows), "members": len(member_ids),
-              "total_fen": total, "first_line_no": first, "last_line_no": head.last_line_no}
-    audit.record(session, actor, "share_register.import", "cooperative", coop.id,
-                 after={**result, "operation_ids": [operations[0].id, operations[-1].id],
-                        "file": (filename or "")[:128],
-                        "sha256": hashlib.sha256(data).hexdigest()})
-    return result
+    return {"cooperative_id": coop.id, "imported": len(rows), "members": len(member_ids),
+            "total_fen": total, "first_line_no": first, "last_line_no": head.last_line_no,
+            "operation_ids": [operations[0].id, operations[-1].id]}

@@ -36,8 +36,9 @@ def test_seed_demo_builds_a_compliant_demo_county_and_prints_logins(runner, db):
         assert report["ok"], report
     users = db.session.query(User).all()
     roles = sorted(r.role for u in users for r in u.roles)
+    # two finance users: one approves a subsidy, the other disburses it (four eyes)
     assert roles == ["coop_manager", "coop_manager", "county_admin", "county_finance",
-                     "county_reviewer", "county_reviewer", "county_reviewer"]
+                     "county_finance", "county_reviewer", "county_reviewer", "county_reviewer"]
     assert {r.department for u in users for r in u.roles if r.role == "county_reviewer"} == {
         "organization", "finance", "agriculture"}
     assert verify_password(users[0].password_hash, DEMO_PASSWORD)
