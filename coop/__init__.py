@@ -72,13 +72,15 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def _engine_options(uri: str) -> dict:
+    # hide_parameters: a database error's text never carries the statement's values (a
+    # payout line's payee name and encrypted account) into a log line or a traceback.
     if uri.startswith("mysql"):
         # READ COMMITTED: locking reads see committed rows and take no gap locks.
         return {"pool_pre_ping": True, "pool_recycle": 3600,
-                "isolation_level": "READ COMMITTED",
+                "isolation_level": "READ COMMITTED", "hide_parameters": True,
                 # create_app() installs _rollback_open_transaction instead.
                 "pool_reset_on_return": None}
-    return {}
+    return {"hide_parameters": True}
 
 
 def create_app(config: dict | None = None) -> Flask:
