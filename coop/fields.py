@@ -1,5 +1,5 @@
-"""Marshmallow fields shared by every capability's schemas: integers, money, ids, rates,
-identifiers, names, choices."""
+"""Marshmallow fields shared by every capability's schemas: integers, booleans, money,
+ids, rates, identifiers, choices."""
 from __future__ import annotations
 
 import contextvars
@@ -9,11 +9,12 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate
 
 from coop.dbtypes import MAX_ID
-from coop.validators import past_date_problem
 from coop.money import MAX_FEN
-from coop.validators import identifier_text, is_ascii_identifier, is_valid_phone, phone_text
+from coop.validators import (identifier_text, is_ascii_identifier, is_valid_phone,
+                             past_date_problem, phone_text)
 
-RATE_PATTERN = re.compile(r"^(0(\.\d{1,4})?|1(\.0{1,4})?)$")
+# ASCII digits only: \d would take "0.２". (Also the spec's pattern: ECMA syntax.)
+RATE_PATTERN = re.compile(r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$")
 
 
 def rate_text(value: Decimal | None) -> str | None:
@@ -89,13 +90,6 @@ class Boolean(fields.Boolean):
 
 
 _TEXT_BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
-
-
-def Int(*, min: int | None = None, max: int | None = None, **kw) -> Integer:  # noqa: N802,A002
-    """A bounded strict integer (counts, votes, days, scores, years)."""
-    if min is not None or max is not None:
-        kw["validate"] = validate.Range(min=min, max=max)
-    return Integer(**kw)
 
 
 def Fen(**kw) -> Integer:  # noqa: N802 (reads like a field class)

@@ -212,7 +212,7 @@ def _amount(number: int, cell: dict, errors: RowErrors) -> int:
     raw_fen, raw_yuan = _text(cell.get("amount_fen")), _text(cell.get("amount_yuan"))
     try:
         if raw_fen:
-            if not re.fullmatch(r"-?\d{1,18}", raw_fen):
+            if not re.fullmatch(r"-?[0-9]{1,18}", raw_fen):  # ASCII: int() reads "１２" too
                 raise MoneyError(raw_fen)
             fen = int(raw_fen)
         elif raw_yuan:

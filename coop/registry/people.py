@@ -17,7 +17,7 @@ from coop.errors import RuleViolation, ValidationFailed
 from coop.validators import is_valid_credit_code, is_valid_id_card, is_valid_phone
 
 _SPACES = re.compile(r"[\s\-]+")
-_ACCOUNT = re.compile(r"^\d{10,30}$")
+_ACCOUNT = re.compile(r"^[0-9]{10,30}\Z")  # ASCII: \d takes full-width and Arabic-Indic digits
 NAME_MAX = 64
 BANK_NAME_MAX = 64
 

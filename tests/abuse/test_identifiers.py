@@ -9,6 +9,7 @@ lookup that bypassed the edge could not match them.
 """
 from __future__ import annotations
 
+import io
 import json
 import uuid
 
@@ -104,3 +105,40 @@ def test_member_identifiers_with_non_ascii_digits_are_refused(client, make, fiel
                            json=body)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["member_type"] == "farmer"
+
+
+def _upload(client, url, headers, name, text):
+    return client.post(url, headers=headers, content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(text.encode("utf-8")), name)})
+
+
+def test_spreadsheet_numbers_with_non_ascii_digits_are_refused(client, make):
+    """The uploads take the same stance as JSON: a bank account or an amount in fen
+    typed in full-width or Arabic-Indic digits is a row error, not a number."""
+    coop = make.cooperative()
+    _, headers = make.login("coop_manager", coop)
+    members = ("姓名,身份证号,成员类型,入社日期,开户行,银行账号\n"
+               "张三,11010519491231002X,农户,2024-01-01,农业银行,６２２８４８００００００００００\n")
+    response = _upload(client, f"/api/v1/cooperatives/{coop.id}/members/import", headers,
+                       "m.csv", members)
+    assert response.status_code == 422, response.get_json()
+    assert "银行账号" in json.dumps(response.get_json()["errors"], ensure_ascii=False)
+    member = make.member(coop)
+    trades = f"成员ID,amount_fen,日期\n{member.id},１２００,2024-03-01\n"
+    response = _upload(client, f"/api/v1/cooperatives/{coop.id}/years/2024/trades", headers,
+                       "t.csv", trades)
+    assert response.status_code == 422, response.get_json()
+
+
+def test_rates_take_ascii_digits_only(client, make):
+    county = make.county()
+    coop = make.cooperative(county=county)
+    headers = make.login("county_admin", county)[1]
+    url = f"/api/v1/cooperatives/{coop.id}"
+    for rate in ("0.２", "0.٢"):
+        response = client.patch(url, headers=headers, data=json.dumps(
+            {"single_member_cap_rate": rate}), content_type="application/json")
+        assert response.status_code == 422, response.get_json()
+        assert "single_member_cap_rate" in response.get_json()["errors"]
+    response = client.patch(url, headers=headers, json={"single_member_cap_rate": "0.25"})
+    assert response.status_code == 200, response.get_json()
