@@ -157,6 +157,12 @@ def load_config(env=None) -> dict:
             cfg[name] = env[name]
     if env.get("CROSS_APPOINTMENT_MIN_RATE"):
         cfg["CROSS_APPOINTMENT_MIN_RATE"] = env["CROSS_APPOINTMENT_MIN_RATE"]
+    # Attachments (coop/storage.py, coop/attachments): where files live (default
+    # instance/attachments) and the largest one accepted (default 20 MiB).
+    if env.get("ATTACHMENT_DIR"):
+        cfg["ATTACHMENT_DIR"] = env["ATTACHMENT_DIR"]
+    if env.get("ATTACHMENT_MAX_BYTES"):
+        cfg["ATTACHMENT_MAX_BYTES"] = _int_env(env, "ATTACHMENT_MAX_BYTES", 0)
     for name in ("INVITE_TTL_HOURS", "WECHAT_BIND_TOKEN_SECONDS", "MEMBER_IMPORT_MAX_ROWS",
                  "MEMBER_IMPORT_MAX_BYTES", "NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF_SECONDS",
                  "NOTIFY_LEASE_SECONDS", "WECHAT_TOKEN_MARGIN_SECONDS"):

@@ -32,8 +32,9 @@ from sqlalchemy.orm import Session
 
 import coop.audit as audit
 import coop.crypto as crypto
+import coop.spreadsheets as spreadsheets
 from coop.dbtypes import utcnow
-from coop.errors import Conflict, DomainError, RuleViolation, TooLarge, ValidationFailed
+from coop.errors import Conflict, DomainError, RuleViolation, ValidationFailed
 from coop.money import MoneyError, format_yuan, parse_yuan
 from coop.registry import importer
 from coop.registry.cooperatives import ensure_open
@@ -89,24 +90,13 @@ def _header_key(cell) -> str | None:
     return next((field for field, names in HEADERS.items() if text in names), None)
 
 
-def _rows(filename: str, data: bytes, max_bytes: int):
-    """The upload's rows as tuples of cells (the member import's bounded readers)."""
-    if len(data) > max_bytes:
-        raise TooLarge(f"文件超过 {max_bytes / (1024 * 1024):.1f} MB 上限")
-    if data[:4] == b"PK\x03\x04":
-        return importer._rows_of_xlsx(data, max_bytes)
-    if (filename or "").lower().endswith((".xlsx", ".xls", ".xlsm")):
-        raise ValidationFailed("仅支持 .xlsx（Excel 2007 及以后）或 .csv 文件",
-                               errors={"file": ["不是有效的 .xlsx 文件，旧版 .xls 请另存为 .xlsx"]})
-    return importer._rows_of_csv(data)
-
-
 def read_rows(filename: str, data: bytes, limits: importer.Limits):
     """[(row number, {field: raw cell})] of every non-empty row under the header."""
     columns: dict[int, str] | None = None
     parsed = []
-    for number, cells in enumerate(_rows(filename, data, limits.max_bytes), start=1):
-        if not any(c not in (None, "") and str(c).strip() for c in cells):
+    bounds = spreadsheets.Bounds(max_bytes=limits.max_bytes, max_rows=limits.max_rows)
+    for number, cells in enumerate(spreadsheets.rows(filename, data, bounds), start=1):
+        if spreadsheets.is_blank(cells):
             continue
         if columns is None:
             found = {i: k for i, c in enumerate(cells) if (k := _header_key(c))}

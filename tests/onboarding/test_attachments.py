@@ -188,3 +188,11 @@ def test_a_name_from_the_client_is_cleaned_and_gets_the_real_extension(client, d
     body = post(client, world.manager, JPEG, "../../etc/公示\x00照片.pdf",
                 object_id=world.coop.id).json
     assert body["filename"] == "公示_照片.jpg"
+
+
+def test_the_store_and_the_limit_come_from_the_environment():
+    from config import load_config
+    cfg = load_config({"ATTACHMENT_DIR": "/srv/coop/attachments",
+                       "ATTACHMENT_MAX_BYTES": "1048576"})
+    assert (cfg["ATTACHMENT_DIR"], cfg["ATTACHMENT_MAX_BYTES"]) == ("/srv/coop/attachments",
+                                                                   1_048_576)
