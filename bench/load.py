@@ -229,8 +229,10 @@ def run_database(label: str, url: str, args, folder: Path) -> list[tuple]:
     t0 = time.perf_counter()
     data = seed(url, args.coops, args.members)
     print(f"   seeded in {time.perf_counter() - t0:.1f} s", flush=True)
+    # The server must allow the hour-long tokens `seed` issued (it refuses a token that
+    # would live longer than its own JWT_ACCESS_SECONDS).
     env = {**os.environ, **SECRETS, "COOP_ENV": "production", "DATABASE_URL": url,
-           "GUNICORN_ACCESS_LOG": "/dev/null",
+           "JWT_ACCESS_SECONDS": "3600", "GUNICORN_ACCESS_LOG": "/dev/null",
            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14"}
     tok = data["tokens"]
     endpoints = {
