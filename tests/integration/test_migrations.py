@@ -146,3 +146,50 @@ def test_0005_dates_each_status_change_on_the_day_china_recorded_it(empty_databa
         assert counties == 0
         _db.session.remove()
         _db.engine.dispose()
+
+
+@pytest.mark.parametrize("fixture", FIRST_WAVE, ids=[p.stem for p in FIRST_WAVE])
+def test_0002_turns_secretary_names_into_terms_and_holds_lines_without_an_account(
+        empty_database, fixture):
+    """Revision 0002 (county money): every village's secretary name becomes an open term
+    covering its income years; pending lines without an account become held; first-wave
+    'distribution' income rows are kept (and no longer counted); reward lines get their
+    reason; approved subsidies were granted what they asked for."""
+    rows = json.loads(fixture.read_text(encoding="utf-8"))
+    if rows.get("payout_lines"):
+        # A member who had no account: the first wave wrote a pending line with none.
+        extra = dict(rows["payout_lines"][0], id=max(r["id"] for r in rows["payout_lines"])
+                     + 1000, status="pending", bank_name=None, bank_account_enc=None,
+                     bank_account_masked=None, bank_ref=None, paid_on=None,
+                     reverses_id=None, reissue_of_id=None)
+        rows["payout_lines"].append(extra)
+    migrated = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database})
+    with migrated.app_context():
+        flask_migrate.upgrade(revision="0001")
+        _load_rows(_db.engine, rows)
+        flask_migrate.upgrade(revision="0002")
+        q = lambda sql: _db.session.execute(text(sql)).all()  # noqa: E731
+        named = {r["id"] for r in rows.get("villages", []) if r.get("party_secretary_name")}
+        terms = q("SELECT village_id, name, start_on, end_on FROM village_secretaries")
+        assert {t.village_id for t in terms} == named
+        assert all(t.end_on is None for t in terms)
+        first_year = {}
+        for item in rows.get("collective_income_items", []):
+            v = item["village_id"]
+            first_year[v] = min(first_year.get(v, item["year"]), item["year"])
+        for t in terms:
+            start = t.start_on if isinstance(t.start_on, date) else date.fromisoformat(
+                str(t.start_on))
+            if t.village_id in first_year:
+                assert start <= date(first_year[t.village_id], 1, 1)
+        no_account = {r["id"] for r in rows.get("payout_lines", [])
+                      if r["status"] == "pending" and not r.get("bank_account_enc")
+                      and r.get("reverses_id") is None}
+        held = {r.id for r in q("SELECT id FROM payout_lines WHERE status = 'held'")}
+        assert held == no_account and (held or not rows.get("payout_lines"))
+        kept = q("SELECT COUNT(*) FROM collective_income_items WHERE source = 'distribution'")
+        assert kept[0][0] == sum(1 for r in rows.get("collective_income_items", [])
+                                 if r["source"] == "distribution")
+        assert q("SELECT COUNT(*) FROM reward_lines WHERE reason IS NULL")[0][0] == 0
+        _db.session.remove()
+        _db.engine.dispose()
