@@ -28,7 +28,7 @@ from coop.pagination import paginate
 from coop.payouts import settlement
 from coop.payouts.models import PayoutBatch, PayoutLine
 # The API's payer check and bank-file view, reused as they are (no second copy).
-from coop.payouts.routes import BatchBankFile, _require_payer
+from coop.payouts.routes import BatchBankFile, BatchResults, _require_payer
 from coop.payouts.services import with_totals
 from coop.places.models import County, Town, Village
 from coop.registry import members
@@ -382,6 +382,17 @@ def bank_file(batch):
     """The API's own view, policy and all (the payer's file: county_finance for the
     county's batches, never a cooperative's)."""
     return BatchBankFile().get(batch_id=batch.id)
+
+
+@bp.route("/payout-batches/<int:batch_id>/results", methods=["POST"])
+@access(COUNTY_MONEY, PayoutBatch, "batch_id")
+def bank_return(batch):
+    """The bank's return file (.csv/.xlsx) through the API's own view: its payer check,
+    parser and settlement; all rows or none, a refusal naming every bad row."""
+    if not request.files.get("file"):
+        raise ValidationFailed("请选择银行回单文件（.csv 或 .xlsx）", errors={"file": ["必填"]})
+    BatchResults().post(batch_id=batch.id)
+    return _done("银行回单已导入", "console.payout_batch", batch_id=batch.id)
 
 
 @bp.route("/payout-lines/<int:line_id>/account", methods=["POST"])

@@ -42,6 +42,8 @@ _COOP_BATCH = ("the world's batch is a cooperative's: its bank file and its line
 EXCEPTIONS = {
     ("console.bank_file", "county_finance"): ({403}, _COOP_BATCH),
     ("console.line_account", "county_admin"): ({403}, _COOP_BATCH),
+    ("console.bank_return", "county_admin"): ({403, 422}, _COOP_BATCH + "; no file: 422"),
+    ("console.bank_return", "county_finance"): ({403, 422}, _COOP_BATCH + "; no file: 422"),
     ("console.line_account", "county_finance"): ({403}, _COOP_BATCH),
     ("console.enter_score", "superuser"): (
         {403}, "a score is one department's; a superuser is a reviewer of none (the API's "

@@ -10,7 +10,8 @@ import pytest
 
 import coop.clock as clock
 from coop.county.models import EvaluationScore, Program, SubsidyApplication
-from tests.console.conftest import as_user, login, post_form
+from coop import crypto
+from tests.console.conftest import TOKEN, as_user, login, post_form
 from tests.county.test_evaluations import make_program
 from tests.county.test_subsidies import apply
 
@@ -284,3 +285,41 @@ def test_approving_less_than_asked(app, client, staff, db):
     assert db.session.get(SubsidyApplication, app_id).approved_amount_fen == 250_050
     assert db.session.get(Program, program_id).committed_fen == 250_050
     assert "2,500.50 元" in finance.get(page).get_data(as_text=True)
+
+
+def test_a_bank_return_file_settles_the_lines_all_or_none(app, client, staff, db):
+    import io
+    from coop.payouts.models import PayoutLine
+    from coop.payouts.services import Payee, create_batch
+    batch = create_batch(db.session, None, county_id=staff.county.id, cooperative_id=None,
+                         source="reward", source_id=78, year=2024, payees=[
+                             Payee(payee_type="secretary", payee_name=name, amount_fen=fen,
+                                   cooperative_id=staff.coop.id, town_id=staff.coop.town_id,
+                                   bank_name="中国农业银行", bank_account_masked="****5678",
+                                   bank_account_enc=crypto.encrypt("6228480012345678"))
+                             for name, fen in (("李书记", 150_000), ("王书记", 90_000))])
+    db.session.commit()
+    lines = db.session.query(PayoutLine).filter_by(batch_id=batch.id).order_by(
+        PayoutLine.id).all()
+    page = f"/console/payout-batches/{batch.id}"
+    finance = as_user(app, staff.finance1[0])
+    today = clock.today().isoformat()
+
+    def upload(text):
+        return finance.post(f"{page}/results", content_type="multipart/form-data", data={
+            "csrf_token": TOKEN.search(finance.get(page).get_data(as_text=True)).group(1),
+            "file": (io.BytesIO(text.encode("utf-8-sig")), "回单.csv")})
+
+    bad = f"行号,状态,银行流水号,支付日期\n{lines[0].id},成功,R1,{today}\n{lines[1].id},未知,R2,{today}\n"
+    response = upload(bad)
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "银行回单有误，未记录任何一行" in text and "第 3 行：状态须为 成功 或 失败" in text
+    db.session.expire_all()
+    assert {line.status for line in db.session.query(PayoutLine).filter_by(batch_id=batch.id)
+            } == {"pending"}
+    good = f"行号,状态,银行流水号,支付日期\n{lines[0].id},成功,R1,{today}\n{lines[1].id},失败,,{today}\n"
+    assert upload(good).status_code == 303
+    db.session.expire_all()
+    assert [db.session.get(PayoutLine, line.id).status for line in lines] == ["paid", "failed"]
+    assert "银行回单已导入" in finance.get(page).get_data(as_text=True)
