@@ -210,28 +210,32 @@ def _collective_income(session: Session, county_ids, year: int, baseline_year: i
     """From the entered figures only (dividends are never added): the year's total over
     the villages that have a figure; the increase over the villages that have figures for
     both the year and the year before (a missing year is a gap, never zero); villages at
-    or above each threshold in the year and in the baseline year."""
-    years = sorted({year, year - 1, baseline_year})
-    income: dict[tuple[int, int], dict[int, int]] = {}
-    for county_id, village_id, y, fen in session.execute(
-            select(CollectiveIncomeItem.county_id, CollectiveIncomeItem.village_id,
-                   CollectiveIncomeItem.year, CollectiveIncomeItem.amount_fen)
-            .where(CollectiveIncomeItem.county_id.in_(county_ids),
-                   CollectiveIncomeItem.year.in_(years),
-                   CollectiveIncomeItem.source == ENTERED)):
-        income.setdefault((county_id, y), {})[village_id] = int(fen)
-    for county_id in county_ids:
+    or above each threshold in the year and in the baseline year. Summed in SQL, one row
+    per county and year (the villages' rows would be thousands for a city)."""
+    item, prior = CollectiveIncomeItem, aliased(CollectiveIncomeItem)
+    over = [func.sum(case((item.amount_fen >= t, 1), else_=0)) for t in thresholds]
+    for county_id, y, fen, villages, *counts in session.execute(
+            select(item.county_id, item.year, func.sum(item.amount_fen), func.count(), *over)
+            .where(item.county_id.in_(county_ids), item.source == ENTERED,
+                   item.year.in_(sorted({year, baseline_year})))
+            .group_by(item.county_id, item.year)):
         figures = out[county_id]
-        this, prior = income.get((county_id, year), {}), income.get((county_id, year - 1), {})
-        base = income.get((county_id, baseline_year), {})
-        figures["collective_income_fen"] = sum(this.values())
-        figures["villages_with_income"] = len(this)
-        compared = this.keys() & prior.keys()
-        figures["villages_compared"] = len(compared)
-        figures["collective_income_increase_fen"] = sum(this[v] - prior[v] for v in compared)
-        for bucket in figures["villages_income_at_least"]:
-            bucket["this_year"] = sum(fen >= bucket["threshold_fen"] for fen in this.values())
-            bucket["baseline_year"] = sum(fen >= bucket["threshold_fen"] for fen in base.values())
+        if y == year:
+            figures["collective_income_fen"] = int(fen or 0)
+            figures["villages_with_income"] = int(villages)
+        for bucket, n in zip(figures["villages_income_at_least"], counts):
+            if y == year:
+                bucket["this_year"] = int(n or 0)
+            if y == baseline_year:
+                bucket["baseline_year"] = int(n or 0)
+    for county_id, increase, villages in session.execute(
+            select(item.county_id, func.sum(item.amount_fen - prior.amount_fen), func.count())
+            .join(prior, and_(prior.village_id == item.village_id, prior.year == year - 1,
+                              prior.source == ENTERED))
+            .where(item.county_id.in_(county_ids), item.source == ENTERED, item.year == year)
+            .group_by(item.county_id)):
+        out[county_id]["collective_income_increase_fen"] = int(increase or 0)
+        out[county_id]["villages_compared"] = int(villages)
 
 
 def _accounts(session: Session, county_ids, year: int, out: dict) -> None:
