@@ -71,7 +71,8 @@ def build_city(counties: int, coops: int, members: int) -> tuple[object, list]:
                                     name="chair" + str(n) if n % 40 else f"他人{n}",
                                     start_on=date(2020, 1, 1)))
             managers.append(dict(county_id=county.id, cooperative_id=coop_id, name=f"经理{n}",
-                                 contract_start=date(YEAR, 1, 1), contract_end=date(YEAR + 2, 1, 1),
+                                 contract_start=date(YEAR, 1, 1),
+                                 contract_end=date(YEAR + 2, 1, 1),
                                  base_pay_fen_per_year=6_000_000, **person("manager")))
             if n % 3 == 0:
                 changes.append(dict(county_id=county.id, cooperative_id=coop_id,

@@ -66,7 +66,7 @@ def _empty(year: int, baseline_year: int, as_of: date, thresholds: Sequence[int]
     return out
 
 
-# --- the queries, each grouped by county --------------------------------------------------
+# --- the queries: each reads all the counties at once ------------------------------------
 
 def _status_on(county_ids: list[int], day: date):
     """SELECT (id, county_id, village_id, status): each cooperative founded by `day`
@@ -95,7 +95,7 @@ def _by_status(session: Session, county_ids, day: date, out: dict) -> dict[int, 
 
     The figures below read their rows by county and keep those of running cooperatives
     here, in Python: joined in SQL to this status subquery, MariaDB re-reads it for each
-    figure (300 ms for a city of nine counties; the rows are a few thousand)."""
+    figure (docs/performance.md, the city dashboard)."""
     running = {}
     for coop_id, county_id, village_id, status in session.execute(_status_on(county_ids, day)):
         figures = out[county_id]
@@ -211,7 +211,7 @@ def _collective_income(session: Session, county_ids, year: int, baseline_year: i
     the villages that have a figure; the increase over the villages that have figures for
     both the year and the year before (a missing year is a gap, never zero); villages at
     or above each threshold in the year and in the baseline year. Summed in SQL, one row
-    per county and year (the villages' rows would be thousands for a city)."""
+    per county and year, not a row per village (pymysql parses each row in Python)."""
     item, prior = CollectiveIncomeItem, aliased(CollectiveIncomeItem)
     over = [func.sum(case((item.amount_fen >= t, 1), else_=0)) for t in thresholds]
     for county_id, y, fen, villages, *counts in session.execute(
@@ -257,7 +257,7 @@ def _dividends(session: Session, county_ids, year: int, out: dict) -> None:
     scanning the county's members or every member's line."""
     # The lines are found by member (the collective members, through the cooperatives):
     # joined the other way round, MariaDB starts from the year's paid plans and reads every
-    # line of each (500 per cooperative: 680,000 rows for a city of nine counties).
+    # member's line of each.
     collective = (select(Member.id).join(Cooperative, Member.collective_of == Cooperative.id)
                   .where(Cooperative.county_id.in_(county_ids)))
     rows = session.execute(
@@ -337,7 +337,8 @@ def total(figures: list[dict], year: int, baseline_year: int, as_of: date,
         for key in ADDITIVE:
             out[key] += county[key]
         for status, n in county["cooperatives_by_status"].items():
-            out["cooperatives_by_status"][status] = out["cooperatives_by_status"].get(status, 0) + n
+            by_status = out["cooperatives_by_status"]
+            by_status[status] = by_status.get(status, 0) + n
         for kind, n in county["shells_cleared"].items():
             out["shells_cleared"][kind] += n
         for mine, theirs in zip(out["villages_income_at_least"],
