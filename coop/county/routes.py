@@ -123,9 +123,11 @@ def evaluation(coop, year):
 
 @blp.route("/counties/<int:county_id>/reward-rules/<int:year>")
 class RewardRules(MethodView):
-    @access(COUNTY, County, "county_id")
+    @access(COUNTY_OR_MANAGER)
     @blp.response(200, RewardRulesOut)
-    def get(self, county, year):
+    def get(self, county_id, year):
+        """The year's reward rules (a cooperative's manager reads his own county's)."""
+        county = _readable(County, county_id, "county_id")
         check_year(year)
         rule = evaluations.rule_for(db.session, county.id, year)
         if rule is None:
@@ -229,13 +231,15 @@ def cancel_round(body, reward_round):
 
 @blp.route("/counties/<int:county_id>/programs")
 class Programs(MethodView):
-    @access(COUNTY, County, "county_id")
+    @access(COUNTY_OR_MANAGER)
     @blp.arguments(ProgramListArgs, location="query")
     @blp.response(200, page_schema(ProgramOut))
-    def get(self, args, county):
-        """The county's programs; `open=true`: those accepting applications this year."""
+    def get(self, args, county_id):
+        """The county's programs; `open=true`: those accepting applications this year
+        (all a cooperative's manager may list: name, years, budget, available)."""
+        county = _readable(County, county_id, "county_id")
         stmt = select(Program).where(Program.county_id == county.id).order_by(Program.id.desc())
-        if args.get("open"):
+        if args.get("open") or not (caller().is_superuser or in_scope(county, COUNTY)):
             stmt = programs.open_programs(stmt, clock.today().year)
         return paginate(db.session, stmt, args["page"], args["per_page"])
 
