@@ -74,6 +74,17 @@ def browser(tmp_path):
     driver.quit()
 
 
+def click(element):
+    """Click; Chromium may report the click after the next page has replaced the element
+    ("Node … does not belong to the document"): the click was made."""
+    from selenium.common.exceptions import WebDriverException
+    try:
+        element.click()
+    except WebDriverException as exc:
+        if "does not belong to the document" not in str(exc):
+            raise
+
+
 class Console:
     """What a person does: open a page, fill a field, press a button."""
 
@@ -104,15 +115,8 @@ class Console:
         """Click and wait for the next page (a form POST answers with a new page)."""
         from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.ui import WebDriverWait
-        from selenium.common.exceptions import WebDriverException
         page = self.driver.find_element("tag name", "html")
-        try:
-            button.click()
-        except WebDriverException as exc:
-            # Chromium may report the click after the next page has replaced the button
-            # ("Node … does not belong to the document"): the form was submitted.
-            if "does not belong to the document" not in str(exc):
-                raise
+        click(button)
         WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(page))
         self._collect()
 
@@ -263,7 +267,7 @@ def test_a_day_at_the_console(server, browser, make, db):
     # A payout report downloads.
     c.open("/console/reports")
     c.shot("13-reports")
-    browser.find_element("css selector", "#download-county").click()
+    click(browser.find_element("css selector", "#download-county"))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         files = [p for p in browser.downloads.iterdir() if not p.name.endswith(".crdownload")]
@@ -276,7 +280,7 @@ def test_a_day_at_the_console(server, browser, make, db):
     c.fill("q", "富民")
     # htmx swaps the results in place and puts the query in the address bar.
     from selenium.webdriver.support.ui import WebDriverWait
-    browser.find_element("css selector", "form[role=search] button").click()
+    click(browser.find_element("css selector", "form[role=search] button"))
     WebDriverWait(browser, 20).until(lambda d: "q=" in d.current_url)
     c._collect()
     assert "刘庄村富民种植专业合作社" in c.text()
@@ -309,6 +313,24 @@ def test_a_day_at_the_console(server, browser, make, db):
     c.open(f"/console/audit?object_type=subsidy_application&object_id={ok.id}")
     assert "subsidy_application.disburse" in c.text()
     c.shot("18-audit")
+
+    # Both office screens: no page scrolls sideways (tables wrap, the menu wraps).
+    pages = ["/console/", "/console/programs", program_page,
+             f"/console/subsidy-applications/{ok.id}", f"/console/evaluations/{YEAR}",
+             f"/console/reward-rounds/{w['round'].id}", "/console/cooperatives",
+             f"/console/cooperatives/{w['coop'].id}", f"/console/payout-batches/{app.payout_batch_id}",
+             f"/console/dashboard?year={YEAR}", "/console/reports",
+             f"/console/audit?object_type=subsidy_application&object_id={ok.id}"]
+    for width, height in ((1366, 768), (1920, 1080)):
+        browser.set_window_size(width, height)
+        for path in pages:
+            c.open(path)
+            overflow = browser.execute_script(
+                "return document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width}"
+    c.open(f"/console/dashboard?year={YEAR}")
+    c.shot("20-dashboard-1920x1080")
+    browser.set_window_size(1366, 768)
 
     # Swagger UI renders from the app's own files.
     c.open("/api/v1/docs")
