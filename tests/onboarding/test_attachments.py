@@ -196,3 +196,12 @@ def test_the_store_and_the_limit_come_from_the_environment():
                        "ATTACHMENT_MAX_BYTES": "1048576"})
     assert (cfg["ATTACHMENT_DIR"], cfg["ATTACHMENT_MAX_BYTES"]) == ("/srv/coop/attachments",
                                                                    1_048_576)
+
+
+def test_an_attachment_larger_than_the_spreadsheet_limit_is_accepted(app, client, db, world):
+    """Photos and scans are larger than spreadsheets: the app's MAX_CONTENT_LENGTH (5 MiB)
+    does not apply to this route, ATTACHMENT_MAX_BYTES (20 MiB) does."""
+    scan = PDF + b"%" * (app.config["MAX_CONTENT_LENGTH"] + 1024)
+    resp = post(client, world.manager, scan, "扫描件.pdf", object_id=world.coop.id)
+    assert resp.status_code == 201, resp.json
+    assert resp.json["size"] == len(scan)
