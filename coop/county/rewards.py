@@ -34,7 +34,6 @@ from sqlalchemy.orm import Session
 
 from auth.models import DEPARTMENTS
 import coop.audit as audit
-import coop.clock as clock
 from coop.county.evaluations import grade, rule_for, scores_by_cooperative
 from coop.county.guards import live_round, refuse_if_round_live
 from coop.county.income import incomes
@@ -114,12 +113,14 @@ def _account(payee) -> dict:
 
 def status_on(session: Session, coop: Cooperative, day: date) -> str:
     """The cooperative's lifecycle status at the end of China's `day`, from its kept
-    status changes (the status now if nothing changed after that day)."""
+    status changes by the day each took effect (the status now if nothing changed after
+    that day)."""
     changes = session.execute(select(CooperativeStatusChange).where(
         CooperativeStatusChange.cooperative_id == coop.id)
-        .order_by(CooperativeStatusChange.changed_at, CooperativeStatusChange.id)).scalars()
+        .order_by(CooperativeStatusChange.effective_on, CooperativeStatusChange.changed_at,
+                  CooperativeStatusChange.id)).scalars()
     for change in changes:
-        if clock.china_time(change.changed_at).date() > day:
+        if change.effective_on > day:
             return change.from_status
     return coop.status
 
