@@ -7,27 +7,25 @@ county's staff is never told: a county role of the object's county, a cooperativ
 its cooperative, the member role of the line's member. The actor is never told of their
 own action; a task that falls due later (a notice period's end) is told to all.
 
-| action                              | who                                  | event / kind |
-|-------------------------------------|--------------------------------------|--------------|
-| subsidy_application.submit          | the county's county_finance          | task_created / application_to_decide |
-| subsidy_application.approve         | the cooperative's coop_managers      | application_decided / application_approved |
-|                                     | the county's other county_finance    | task_created / disbursement_to_make |
-| subsidy_application.reject          | the cooperative's coop_managers      | application_decided / application_rejected |
-| subsidy_application.disburse        | the cooperative's coop_managers      | disbursement_made / disbursement_made |
-| reward_round.create                 | the county's other county_finance    | task_created / round_to_approve |
-| reward_round.approve / reject       | the round's creator                  | application_decided / round_approved, round_rejected |
-|                                     | awarded cooperatives' coop_managers  | application_decided / reward_approved |
-| distribution_plan.publish           | coop_managers and member users       | notice_published / notice_published |
-|                                     | coop_managers, at the notice's end   | task_created / plan_ready_to_approve |
-| distribution_plan.approve / cancel  | (the end-of-notice task not yet due is withdrawn) | |
-| share_operation.submit              | the cooperative's other coop_managers | task_created / operation_to_approve |
-| payout_batch.results                | each paid / failed line's member user | payout_paid, payout_failed |
-|                                     | the batch's other payers, if a line failed | task_created / batch_with_failed_lines |
-| reward_rules.set (a new year)       | the county's county_reviewers        | task_created / scores_to_enter |
-| payout_batch.create with held lines | the batch's other payers             | task_created / lines_held |
-| user.role_grant                     | the grantee                          | account / role_granted |
-|                                     | the county's other county_admins     | account / role_granted_notice |
-| user.create                         | the county's other county_admins     | account / user_created |
+Who is told what (the table, with the template keys: docs/notifications.md):
+
+* subsidy_application.submit — the county's county_finance: application_to_decide;
+* .approve — the cooperative's coop_managers: application_approved; the county's other
+  county_finance: disbursement_to_make; .reject — the managers: application_rejected;
+  .disburse — the managers: disbursement_made;
+* reward_round.create — the county's other county_finance: round_to_approve;
+  .approve / .reject — the round's creator: round_approved / round_rejected, and on
+  approval each awarded cooperative's managers: reward_approved;
+* reward_rules.set for a new year — the county's county_reviewers: scores_to_enter;
+* distribution_plan.publish — the coop_managers and the plan's members' users:
+  notice_published; the coop_managers again when the notice ends: plan_ready_to_approve
+  (withdrawn by .approve / .cancel while not due);
+* share_operation.submit — the cooperative's other coop_managers: operation_to_approve;
+* payout_batch.results — each paid / failed line's member user: payout_paid /
+  payout_failed; the batch's other payers if a line failed: batch_with_failed_lines;
+* payout_batch.create with held lines — the batch's other payers: lines_held;
+* user.role_grant — the grantee: role_granted; the county's other county_admins:
+  role_granted_notice (staff roles); user.create — those admins: user_created.
 
 `account` is an inbox-only event: no WeChat template is asked for it.
 """
@@ -44,8 +42,8 @@ import coop.clock as clock
 from coop.county.models import Program, RewardLine, RewardRound, SubsidyApplication
 from coop.distribution.models import DistributionLine, DistributionPlan
 from coop.money import format_yuan
-from coop.notifications.models import Notification, WechatDelivery
-from coop.notifications.outbox import notify
+from coop.notifications.models import Notification
+from coop.notifications.outbox import note, notify, write
 from coop.payouts.models import LineStatus, PayoutBatch, PayoutLine
 from coop.places.models import County
 from coop.registry.models import Cooperative
@@ -239,8 +237,6 @@ def plan_closed(session, actor_id, plan_id, before, after):
         Notification.kind == "plan_ready_to_approve", Notification.due_at > clock.now())
     ids = list(session.execute(later).scalars())
     if ids:
-        session.execute(delete(WechatDelivery).where(WechatDelivery.notification_id.in_(ids))
-                        .execution_options(synchronize_session=False))
         session.execute(delete(Notification).where(Notification.id.in_(ids))
                         .execution_options(synchronize_session=False))
 
@@ -266,33 +262,37 @@ def batch_results(session, actor_id, batch_id, before, after):
     coop = session.get(Cooperative, batch.cooperative_id) if batch.cooperative_id else None
     source = SOURCE_NAMES.get(batch.source, batch.source)
     item = f"{batch.year}年度{source}"
-    # Re-read: the results were written by a Core UPDATE the loaded lines do not show.
-    lines = session.execute(select(PayoutLine).where(PayoutLine.id.in_(paid + failed),
-                                                     PayoutLine.member_id.is_not(None))
-                            .execution_options(populate_existing=True)).scalars().all()
+    # Plain rows, read afresh: the results were written by a Core UPDATE that lines
+    # loaded earlier in this session do not show.
+    lines = session.execute(select(
+        PayoutLine.id, PayoutLine.member_id, PayoutLine.cooperative_id, PayoutLine.status,
+        PayoutLine.amount_fen, PayoutLine.paid_on, PayoutLine.reason)
+        .where(PayoutLine.id.in_(paid + failed), PayoutLine.member_id.is_not(None))).all()
     users = member_users(session, [line.member_id for line in lines])
     names = dict(session.execute(select(Cooperative.id, Cooperative.name).where(
         Cooperative.id.in_({line.cooperative_id for line in lines if line.cooperative_id})
     )).all())
+    notes = []      # written together: one statement for the whole bank return
     for line in lines:
-        if line.member_id not in users:
-            continue
         subject = names.get(line.cooperative_id, "")
         if line.status == "paid":
-            notify(session, users[line.member_id], event="payout_paid", kind="payout_paid",
-                   title=f"{source}已到账",
-                   body=f"{subject}{item} {_yuan(line.amount_fen)} 已于 {line.paid_on} 支付",
-                   object_type="payout_line", object_id=line.id, exclude=actor_id,
-                   fields={"subject": subject, "amount_fen": line.amount_fen,
-                           "on": line.paid_on, "item": item})
+            what = dict(event="payout_paid", kind="payout_paid", title=f"{source}已到账",
+                        body=f"{subject}{item} {_yuan(line.amount_fen)} "
+                             f"已于 {line.paid_on} 支付",
+                        fields={"subject": subject, "amount_fen": line.amount_fen,
+                                "on": line.paid_on, "item": item})
         elif line.status == "failed":
-            notify(session, users[line.member_id], event="payout_failed", kind="payout_failed",
-                   title=f"{source}支付失败",
-                   body=f"{subject}{item} {_yuan(line.amount_fen)} 支付失败：{line.reason or '银行退回'}"
-                        "，请核对银行账户",
-                   object_type="payout_line", object_id=line.id, exclude=actor_id,
-                   fields={"subject": subject, "amount_fen": line.amount_fen,
-                           "note": line.reason or "银行退回", "at": clock.now()})
+            reason = line.reason or "银行退回"
+            what = dict(event="payout_failed", kind="payout_failed", title=f"{source}支付失败",
+                        body=f"{subject}{item} {_yuan(line.amount_fen)} 支付失败：{reason}，"
+                             "请核对银行账户",
+                        fields={"subject": subject, "amount_fen": line.amount_fen,
+                                "note": reason, "at": clock.now()})
+        else:
+            continue
+        notes += [note(user_id, object_type="payout_line", object_id=line.id, **what)
+                  for user_id in users.get(line.member_id, ()) if user_id != actor_id]
+    write(session, notes)
     if failed:
         payers = _payers(session, batch, coop)
         subject = coop.name if coop is not None else item

@@ -5,13 +5,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from coop.dbtypes import UTCDateTime, created_at, fk, intpk
 from coop.extensions import db
 
-__all__ = ["TEMPLATE_KEYS", "DeliveryStatus", "Notification", "WechatDelivery",
-           "WechatSubscription", "WechatAccessToken"]
+__all__ = ["TEMPLATE_KEYS", "DeliveryStatus", "Notification", "WechatSubscription",
+           "WechatAccessToken"]
 
 # The events a WeChat template may be configured for (CONTRACT §12, WECHAT_TEMPLATES keys).
 TEMPLATE_KEYS = ("task_created", "application_decided", "disbursement_made",
@@ -19,6 +19,7 @@ TEMPLATE_KEYS = ("task_created", "application_decided", "disbursement_made",
 
 
 class DeliveryStatus(StrEnum):
+    """`Notification.wechat_status`."""
     PENDING = "pending"       # due, or waiting for its next try
     SENDING = "sending"       # claimed by one sender until `claimed_until`
     SENT = "sent"
@@ -27,8 +28,15 @@ class DeliveryStatus(StrEnum):
 
 
 class Notification(db.Model):
-    """One message in one user's inbox. Written in the transaction of the change it tells
-    about; shown from `due_at` (a notice period's end is told when it ends)."""
+    """One message in one user's inbox, and its WeChat outbox entry. Written in the
+    transaction of the change it tells about; shown, and sent, from `due_at` (a notice
+    period's end is told when it ends).
+
+    `wechat_status` is null when the message goes to the inbox only (no template for the
+    event, or the user not bound to WeChat); otherwise the sender (sender.py) moves it
+    from pending to sent, no_quota or failed, at most once. The outbox lives in the same
+    row so that a bank return telling 5,000 members is one INSERT, with no ids to read
+    back for a second table."""
 
     __tablename__ = "notifications"
 
@@ -45,36 +53,21 @@ class Notification(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[created_at]
-
-    delivery: Mapped["WechatDelivery | None"] = relationship(
-        uselist=False, cascade="all, delete-orphan")
-
-    __table_args__ = (
-        db.Index("ix_notifications_user_due", "user_id", "due_at"),
-        db.Index("ix_notifications_object", "object_type", "object_id"),
-    )
-
-
-class WechatDelivery(db.Model):
-    """The outbox row of one notification for WeChat: sent at most once (sender.py)."""
-
-    __tablename__ = "wechat_deliveries"
-
-    id: Mapped[intpk]
-    notification_id: Mapped[int] = fk("notifications.id", nullable=False, unique=True)
-    user_id: Mapped[int] = fk("users.id", nullable=False, index=True)
-    template_key: Mapped[str] = mapped_column(String(32), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    # The WeChat outbox (the event is the template key).
+    wechat_status: Mapped[str | None] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claim_token: Mapped[str | None] = mapped_column(String(32))
     errcode: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(255))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[created_at]
 
-    __table_args__ = (db.Index("ix_wechat_deliveries_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        db.Index("ix_notifications_user_due", "user_id", "due_at"),
+        db.Index("ix_notifications_object", "object_type", "object_id"),
+        db.Index("ix_notifications_wechat_due", "wechat_status", "next_attempt_at"),
+    )
 
 
 class WechatSubscription(db.Model):

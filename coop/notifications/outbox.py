@@ -1,5 +1,5 @@
 """Writing notifications: one inbox row per recipient and, when the event has a WeChat
-template and the recipient is bound to WeChat, its delivery row for `flask notify send`.
+template and the recipient is bound to WeChat, queued for `flask notify send`.
 
 Called from the audit listener (events.py), so in the transaction of the change: a change
 rolled back leaves no notification, a committed one always has its notifications.
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import WechatBinding
 import coop.clock as clock
-from coop.notifications.models import Notification, WechatDelivery
+from coop.notifications.models import Notification
 
 
 def configured_templates() -> dict[str, str]:
@@ -24,6 +24,16 @@ def configured_templates() -> dict[str, str]:
     if not has_app_context():
         return {}
     return {k: v for k, v in (current_app.config.get("WECHAT_TEMPLATES") or {}).items() if v}
+
+
+def bound_users(session: Session, user_ids) -> set[int]:
+    """Which of `user_ids` are bound to WeChat."""
+    ids = sorted(set(user_ids))
+    found: set[int] = set()
+    for start in range(0, len(ids), 1000):
+        found.update(session.execute(select(WechatBinding.user_id).where(
+            WechatBinding.user_id.in_(ids[start:start + 1000]))).scalars())
+    return found
 
 
 def _json(value):
@@ -34,28 +44,43 @@ def _json(value):
 
 def notify(session: Session, user_ids: Iterable[int], *, event: str, kind: str, title: str,
            body: str, object_type: str, object_id: int, fields: dict,
-           due_at: datetime | None = None, exclude: int | None = None) -> list[Notification]:
+           due_at: datetime | None = None, exclude: int | None = None) -> None:
     """Tell each of `user_ids` (but `exclude`, the actor: nobody is told of their own
-    action) about one event. Returns the notifications written."""
+    action) about one event."""
     recipients = sorted(set(user_ids) - {exclude})
-    if not recipients:
-        return []
+    write(session, [note(user_id, event=event, kind=kind, title=title, body=body,
+                                object_type=object_type, object_id=object_id, fields=fields,
+                                due_at=due_at) for user_id in recipients])
+
+
+def note(user_id: int, *, event: str, kind: str, title: str, body: str, object_type: str,
+         object_id: int, fields: dict, due_at: datetime | None = None) -> dict:
+    """One notification as a row for `write`."""
+    return dict(user_id=user_id, event=event, kind=kind, title=title[:100], body=body[:500],
+                object_type=object_type, object_id=object_id, due_at=due_at,
+                fields=json.dumps(fields, ensure_ascii=False, sort_keys=True, default=_json))
+
+
+def write(session: Session, notes: list[dict]) -> None:
+    """Write many notifications (rows from `note`) in one statement, whatever their number
+    (a bank return tells every member of a 5,000-line batch); those whose event has a
+    WeChat template and whose user is bound are queued for `flask notify send`."""
+    if not notes:
+        return
     now = clock.now()
-    due = due_at or now
-    bound: set[int] = set()
-    if event in configured_templates():
-        bound = set(session.execute(select(WechatBinding.user_id).where(
-            WechatBinding.user_id.in_(recipients))).scalars())
-    stored = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=_json)
-    written = []
-    for user_id in recipients:
-        note = Notification(user_id=user_id, event=event, kind=kind, title=title[:100],
-                            body=body[:500], object_type=object_type, object_id=object_id,
-                            fields=stored, due_at=due, created_at=now)
-        if user_id in bound:
-            note.delivery = WechatDelivery(user_id=user_id, template_key=event,
-                                           status="pending", attempts=0,
-                                           next_attempt_at=due, created_at=now)
-        session.add(note)
-        written.append(note)
-    return written
+    templated = configured_templates()
+    wanted = [row["user_id"] for row in notes if row["event"] in templated]
+    bound = bound_users(session, wanted) if wanted else set()
+    for row in notes:
+        row["due_at"] = row["due_at"] or now
+        row["created_at"] = now
+        queued = row["event"] in templated and row["user_id"] in bound
+        row["wechat_status"] = "pending" if queued else None
+        row["next_attempt_at"] = row["due_at"] if queued else None
+        row["attempts"] = 0
+    session.execute(_NOTIFICATIONS, notes)
+
+
+# A plain Core statement: ORM objects for 5,000 notifications would cost more than the
+# rest of the request.
+_NOTIFICATIONS = Notification.__table__.insert()

@@ -1,9 +1,10 @@
-"""`flask notify send` (cron, every minute): send the WeChat deliveries that are due.
+"""`flask notify send` (cron, every minute): send the WeChat messages that are due (the
+notifications whose `wechat_status` is pending and whose `next_attempt_at` has come).
 
 Nothing is sent twice, however many senders run:
-* a delivery is claimed by one conditional UPDATE (`status` pending → sending, with a
-  lease `claimed_until` and a random `claim_token`); the rowcount says who won, the loser
-  moves on;
+* a message is claimed by one conditional UPDATE (`wechat_status` pending → sending, with
+  a lease `claimed_until` and a random `claim_token`); the rowcount says who won, the
+  loser moves on;
 * its outcome is written only by the claim's holder (`WHERE claim_token = …`);
 * a claim whose lease ran out while still `sending` means its sender died mid-call: WeChat
   may have delivered it, so it is recorded `failed` (`lease_expired`), never sent again.
@@ -28,12 +29,12 @@ from auth.models import WechatBinding
 import coop.clock as clock
 from coop.notifications import templates, wechat
 from coop.notifications.models import DeliveryStatus as Status
-from coop.notifications.models import Notification, WechatDelivery, WechatSubscription
+from coop.notifications.models import Notification, WechatSubscription
 from coop.notifications.outbox import configured_templates
 from coop.transaction import unit_of_work
 
 log = logging.getLogger("coop.notifications.sender")
-D = WechatDelivery
+D = Notification
 
 
 def _setting(name: str, default: int) -> int:
@@ -47,7 +48,7 @@ def send_due(limit: int = 1000) -> Counter:
     counts["lease_expired"] = expire_leases()
     with unit_of_work() as session:
         due = list(session.execute(select(D.id).where(
-            D.status == Status.PENDING, D.next_attempt_at <= clock.now())
+            D.wechat_status == Status.PENDING, D.next_attempt_at <= clock.now())
             .order_by(D.id).limit(limit)).scalars())
     for delivery_id in due:
         token = claim(delivery_id)
@@ -61,8 +62,9 @@ def send_due(limit: int = 1000) -> Counter:
 def expire_leases() -> int:
     with unit_of_work() as session:
         return session.execute(update(D).where(
-            D.status == Status.SENDING, D.claimed_until < clock.now()).values(
-            status=Status.FAILED, error="lease_expired", claimed_until=None, claim_token=None)
+            D.wechat_status == Status.SENDING, D.claimed_until < clock.now()).values(
+            wechat_status=Status.FAILED, error="lease_expired", claimed_until=None,
+            claim_token=None)
             .execution_options(synchronize_session=False)).rowcount
 
 
@@ -73,8 +75,8 @@ def claim(delivery_id: int) -> str | None:
     lease = timedelta(seconds=_setting("NOTIFY_LEASE_SECONDS", 120))
     with unit_of_work() as session:
         won = session.execute(update(D).where(
-            D.id == delivery_id, D.status == Status.PENDING, D.next_attempt_at <= now)
-            .values(status=Status.SENDING, claimed_until=now + lease, claim_token=token,
+            D.id == delivery_id, D.wechat_status == Status.PENDING, D.next_attempt_at <= now)
+            .values(wechat_status=Status.SENDING, claimed_until=now + lease, claim_token=token,
                     attempts=D.attempts + 1)
             .execution_options(synchronize_session=False)).rowcount
     return token if won == 1 else None
@@ -83,8 +85,8 @@ def claim(delivery_id: int) -> str | None:
 def _finish(delivery_id: int, token: str, status: str, **values) -> None:
     with unit_of_work() as session:
         done = session.execute(update(D).where(
-            D.id == delivery_id, D.claim_token == token, D.status == Status.SENDING)
-            .values(status=status, claimed_until=None, claim_token=None, **values)
+            D.id == delivery_id, D.claim_token == token, D.wechat_status == Status.SENDING)
+            .values(wechat_status=status, claimed_until=None, claim_token=None, **values)
             .execution_options(synchronize_session=False)).rowcount
     if done != 1:
         log.error("delivery outcome lost: its lease ran out meanwhile",
@@ -108,11 +110,8 @@ def _quota(session, user_id: int, key: str, *, spend: bool = False, clear: bool 
 def deliver(delivery_id: int, token: str) -> str:
     """Send one claimed delivery and record its outcome; returns the outcome."""
     with unit_of_work() as session:
-        delivery, note = session.execute(
-            select(D, Notification).join(Notification, Notification.id == D.notification_id)
-            .where(D.id == delivery_id)).one()
-        key, user_id, attempts = delivery.template_key, delivery.user_id, delivery.attempts
-        fields = note.fields
+        note = session.get(Notification, delivery_id)
+        key, user_id, attempts, fields = note.event, note.user_id, note.attempts, note.fields
         openid = session.execute(select(WechatBinding.openid).where(
             WechatBinding.user_id == user_id).order_by(WechatBinding.id.desc()).limit(1)
         ).scalar_one_or_none()

@@ -1,4 +1,4 @@
-"""Notifications: the outbox, the inbox, WeChat subscriptions and the shared access token.
+"""Notifications: the inbox and WeChat outbox, subscriptions and the shared access token.
 
 Revision ID: 0004
 Revises: 0003
@@ -30,35 +30,21 @@ def upgrade():
     sa.Column('due_at', coop.dbtypes.UTCDateTime(), nullable=False),
     sa.Column('read_at', coop.dbtypes.UTCDateTime(), nullable=True),
     sa.Column('created_at', coop.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('wechat_status', sa.String(length=16), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', coop.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('claimed_until', coop.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('claim_token', sa.String(length=32), nullable=True),
+    sa.Column('errcode', sa.Integer(), nullable=True),
+    sa.Column('error', sa.String(length=255), nullable=True),
+    sa.Column('sent_at', coop.dbtypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index('ix_notifications_user_due', ['user_id', 'due_at'], unique=False)
         batch_op.create_index('ix_notifications_object', ['object_type', 'object_id'], unique=False)
-
-    op.create_table('wechat_deliveries',
-    sa.Column('id', ID, autoincrement=True, nullable=False),
-    sa.Column('notification_id', ID, nullable=False),
-    sa.Column('user_id', ID, nullable=False),
-    sa.Column('template_key', sa.String(length=32), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', coop.dbtypes.UTCDateTime(), nullable=False),
-    sa.Column('claimed_until', coop.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('claim_token', sa.String(length=32), nullable=True),
-    sa.Column('errcode', sa.Integer(), nullable=True),
-    sa.Column('error', sa.String(length=255), nullable=True),
-    sa.Column('sent_at', coop.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('created_at', coop.dbtypes.UTCDateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_wechat_deliveries_notification_id_notifications')),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_wechat_deliveries_user_id_users')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_wechat_deliveries')),
-    sa.UniqueConstraint('notification_id', name=op.f('uq_wechat_deliveries_notification_id'))
-    )
-    with op.batch_alter_table('wechat_deliveries', schema=None) as batch_op:
-        batch_op.create_index('ix_wechat_deliveries_due', ['status', 'next_attempt_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_wechat_deliveries_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('ix_notifications_wechat_due', ['wechat_status', 'next_attempt_at'], unique=False)
 
     op.create_table('wechat_subscriptions',
     sa.Column('id', ID, autoincrement=True, nullable=False),
@@ -85,13 +71,8 @@ def upgrade():
 
 
 def downgrade():
+    # Dropping a table drops its indexes; dropping ix_notifications_user_due first would
+    # be refused on MariaDB (the user_id foreign key needs it).
     op.drop_table('wechat_access_tokens')
     op.drop_table('wechat_subscriptions')
-    with op.batch_alter_table('wechat_deliveries', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_wechat_deliveries_user_id'))
-        batch_op.drop_index('ix_wechat_deliveries_due')
-    op.drop_table('wechat_deliveries')
-    with op.batch_alter_table('notifications', schema=None) as batch_op:
-        batch_op.drop_index('ix_notifications_object')
-        batch_op.drop_index('ix_notifications_user_due')
     op.drop_table('notifications')

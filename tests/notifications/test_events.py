@@ -21,7 +21,7 @@ from coop.county.subsidies import approve_application
 from coop.distribution import governance
 from coop.distribution.models import DistributionLine, DistributionPlan
 from coop.errors import Conflict
-from coop.notifications.models import Notification, WechatDelivery
+from coop.notifications.models import Notification
 from coop.payouts.models import PayoutLine
 from coop.payouts.services import Payee, create_batch
 from coop.transaction import unit_of_work
@@ -248,15 +248,17 @@ def test_wechat_deliveries_only_for_bound_users_and_configured_templates(
     bind(db.session, world.finance1[0], "openid-f1")
     monkeypatch.setitem(app.config, "WECHAT_TEMPLATES", {"task_created": "TPL-task"})
     app_id = submitted(client, world)
-    deliveries = db.session.execute(select(WechatDelivery)).scalars().all()
-    assert [(d.user_id, d.template_key, d.status) for d in deliveries] == [
+    queued = db.session.execute(select(Notification).where(
+        Notification.wechat_status.is_not(None))).scalars().all()
+    assert [(n.user_id, n.event, n.wechat_status) for n in queued] == [
         (world.finance1[0].id, "task_created", "pending")]
     # application_decided has no template here: the manager's news is in the inbox only.
     bind(db.session, world.manager[0], "openid-m")
     assert action(client, app_id, "approve", world.finance1[1]).status_code == 200
     assert kinds(client, world.manager[1]) == ["application_approved"]
-    assert db.session.execute(select(func.count()).select_from(WechatDelivery).where(
-        WechatDelivery.user_id == world.manager[0].id)).scalar_one() == 0
+    assert db.session.execute(select(func.count()).select_from(Notification).where(
+        Notification.user_id == world.manager[0].id,
+        Notification.wechat_status.is_not(None))).scalar_one() == 0
 
 
 def test_users_without_a_role_in_scope_or_disabled_are_not_told(client, make, world, db):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from coop.audit import AuditEntry
 import coop.clock as clock
@@ -16,10 +16,10 @@ from tests.notifications.conftest import inbox
 
 def tell(db, user, title, due_at=None):
     with unit_of_work(db.session):
-        [note] = notify(db.session, [user.id], event="task_created", kind="round_to_approve",
-                        title=title, body=f"{title}的内容", object_type="reward_round",
-                        object_id=1, fields={"task": title}, due_at=due_at)
-    return note.id
+        notify(db.session, [user.id], event="task_created", kind="round_to_approve",
+               title=title, body=f"{title}的内容", object_type="reward_round", object_id=1,
+               fields={"task": title}, due_at=due_at)
+    return db.session.execute(select(func.max(Notification.id))).scalar_one()
 
 
 @pytest.fixture

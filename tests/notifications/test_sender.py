@@ -17,8 +17,7 @@ from sqlalchemy import select
 
 import coop.clock as clock
 from coop.notifications import sender
-from coop.notifications.models import (Notification, WechatAccessToken, WechatDelivery,
-                                       WechatSubscription)
+from coop.notifications.models import Notification, WechatAccessToken, WechatSubscription
 from coop.notifications.outbox import notify
 from coop.notifications.wechat import access_token
 from coop.transaction import unit_of_work
@@ -37,19 +36,21 @@ def calls(wx, path):
 
 
 def queue(db, user, n=1, event="task_created", fields=None) -> list[int]:
-    """`n` notifications to `user`, each with its delivery row; their ids."""
+    """`n` notifications to `user` (queued for WeChat if bound); their ids."""
     with unit_of_work(db.session):
-        notes = [notify(db.session, [user.id], event=event, kind="round_to_approve",
-                        title=f"第{i}条", body="内容", object_type="reward_round",
-                        object_id=i + 1, fields=fields or {"task": f"任务{i}",
-                                                           "subject": "单县", "at": clock.now()})
-                 [0] for i in range(n)]
-    return [note.id for note in notes]
+        for i in range(n):
+            notify(db.session, [user.id], event=event, kind="round_to_approve",
+                   title=f"第{i}条", body="内容", object_type="reward_round", object_id=i + 1,
+                   fields=fields or {"task": f"任务{i}", "subject": "单县", "at": clock.now()})
+    return sorted(db.session.execute(select(Notification.id).where(
+        Notification.user_id == user.id).order_by(Notification.id.desc()).limit(n)).scalars())
 
 
-def deliveries(db) -> dict[int, WechatDelivery]:
+def deliveries(db) -> dict[int, Notification]:
+    """The notifications queued for WeChat, by id."""
     db.session.expire_all()
-    return {d.notification_id: d for d in db.session.execute(select(WechatDelivery)).scalars()}
+    return {n.id: n for n in db.session.execute(select(Notification).where(
+        Notification.wechat_status.is_not(None))).scalars()}
 
 
 def run(db, runner=None):
@@ -76,7 +77,7 @@ def test_messages_are_sent_with_one_token_and_spend_one_acceptance_each(wx, db, 
     assert all(m["template_id"] == "TPL-task_created" and m["page"] == "pages/inbox/inbox"
                for m in wx.sent)
     rows = deliveries(db)
-    assert [rows[i].status for i in ids] == ["sent", "sent", "no_quota"]
+    assert [rows[i].wechat_status for i in ids] == ["sent", "sent", "no_quota"]
     assert rows[ids[2]].errcode is None                 # known here: WeChat was not asked
     assert db.session.execute(select(WechatSubscription.remaining)).scalar_one() == 0
     # The token row is shared, and encrypted at rest.
@@ -101,7 +102,7 @@ def test_a_refused_token_is_renewed_once_and_the_message_tried_again(wx, db, use
     [note_id] = queue(db, user, 1)
     assert run(db, runner)["failed"] == "1"
     assert len(wx.tokens) == wx_tokens_before + 1
-    assert (deliveries(db)[note_id].status, deliveries(db)[note_id].errcode) == ("failed", 40001)
+    assert (deliveries(db)[note_id].wechat_status, deliveries(db)[note_id].errcode) == ("failed", 40001)
 
 
 def test_two_workers_refused_the_same_token_renew_it_once(wx, db, app):
@@ -131,7 +132,7 @@ def test_no_quota_from_wechat_is_recorded_and_not_retried(wx, db, user, runner):
     [note_id] = queue(db, user, 1)
     assert run(db, runner)["no_quota"] == "1"
     row = deliveries(db)[note_id]
-    assert (row.status, row.errcode, row.attempts) == ("no_quota", 43101, 1)
+    assert (row.wechat_status, row.errcode, row.attempts) == ("no_quota", 43101, 1)
     assert db.session.execute(select(WechatSubscription.remaining)).scalar_one() == 0
     run(db, runner)
     assert len(calls(wx, SEND)) == 1
@@ -146,7 +147,7 @@ def test_a_network_error_is_retried_with_backoff_then_failed(wx, db, user, runne
     start = clock.now()
     assert run(db, runner)["retry"] == "1"
     row = deliveries(db)[note_id]
-    assert (row.status, row.attempts, row.errcode, row.error) == (
+    assert (row.wechat_status, row.attempts, row.errcode, row.error) == (
         "pending", 1, None, "ConnectionError")
     assert row.next_attempt_at - start >= timedelta(seconds=60)
     assert run(db, runner)["retry"] == "0"              # not yet due: WeChat not asked
@@ -155,7 +156,7 @@ def test_a_network_error_is_retried_with_backoff_then_failed(wx, db, user, runne
         monkeypatch.setattr(clock, "now", lambda wait=wait: start + timedelta(seconds=wait))
         assert run(db, runner)[outcome] == "1"
     row = deliveries(db)[note_id]
-    assert (row.status, row.attempts, row.error) == ("failed", 3, "ConnectionError")
+    assert (row.wechat_status, row.attempts, row.error) == ("failed", 3, "ConnectionError")
     assert len(calls(wx, SEND)) == 3
     # The acceptance was not spent: nothing was delivered.
     assert db.session.execute(select(WechatSubscription.remaining)).scalar_one() == 1
@@ -166,19 +167,18 @@ def test_another_errcode_fails_at_once_with_it(wx, db, user, runner):
     [note_id] = queue(db, user, 1)
     assert run(db, runner)["failed"] == "1"
     row = deliveries(db)[note_id]
-    assert (row.status, row.errcode, row.attempts) == ("failed", 47003, 1)
+    assert (row.wechat_status, row.errcode, row.attempts) == ("failed", 47003, 1)
 
 
 def test_a_sender_that_died_mid_send_never_has_its_message_sent_again(wx, db, user, runner,
                                                                        monkeypatch):
     bind(db.session, user, "openid-1", {"task_created": 1})
     [note_id] = queue(db, user, 1)
-    delivery_id = deliveries(db)[note_id].id
-    assert sender.claim(delivery_id) is not None        # …and the process is killed here
+    assert sender.claim(note_id) is not None        # …and the process is killed here
     later = clock.now() + timedelta(seconds=121)
     monkeypatch.setattr(clock, "now", lambda: later)
     assert run(db, runner)["lease_expired"] == "1"
-    assert deliveries(db)[note_id].status == "failed" and wx.sent == []
+    assert deliveries(db)[note_id].wechat_status == "failed" and wx.sent == []
 
 
 def test_fields_are_trimmed_to_wechats_limits(wx, client, make, world, db, runner):
@@ -250,5 +250,5 @@ def test_two_sender_processes_send_each_message_exactly_once_with_one_token(
     sent = [(m["touser"], m["data"]["thing1"]["value"]) for m in wx.sent]
     assert len(sent) == len(set(sent)) == 40
     rows = deliveries(db)
-    assert {r.status for r in rows.values()} == {"sent"}
+    assert {r.wechat_status for r in rows.values()} == {"sent"}
     assert all(r.attempts == 1 for r in rows.values())
