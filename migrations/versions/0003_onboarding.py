@@ -59,9 +59,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('attachments', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_attachments_sha256'))
-        batch_op.drop_index(batch_op.f('ix_attachments_cooperative_id'))
-        batch_op.drop_index(batch_op.f('ix_attachments_county_id'))
-        batch_op.drop_index('ix_attachments_object')
+    # Dropping the table drops its indexes; dropping an index a foreign key needs first
+    # is refused by MariaDB (1553).
     op.drop_table('attachments')
