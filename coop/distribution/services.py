@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 from operator import attrgetter
@@ -236,12 +236,18 @@ def _live_plan_exists(year: int) -> Conflict:
     return Conflict(f"{year} 年度已有分配方案；如需重新计算，请先撤销原方案")
 
 
+LINE_FIELDS = tuple(field.name for field in fields(compute.Line))
+
+
 def _insert_lines(session: Session, values: dict, plan_id: int,
                   lines: tuple[compute.Line, ...], collective: set[int]) -> None:
-    """Write the plan's lines in one bulk INSERT (a plan may have thousands)."""
+    """Write the plan's lines in one bulk INSERT (a plan may have thousands). Each line's
+    fields are read by name, not with `dataclasses.asdict`, which deep-copies every value
+    (the plan's largest cost: docs/performance.md)."""
     if lines:
         session.execute(insert(DistributionLine), [dict(
-            asdict(line), plan_id=plan_id, county_id=values["county_id"],
+            {name: getattr(line, name) for name in LINE_FIELDS},
+            plan_id=plan_id, county_id=values["county_id"],
             cooperative_id=values["cooperative_id"],
             is_collective=line.member_id in collective, convert_fen=0) for line in lines])
 
