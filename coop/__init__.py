@@ -161,8 +161,7 @@ def _register_blueprints(app: Flask, api) -> None:
     for blueprint in (auth_routes.blp, places_routes.blp, registry.blp,
                       shares_routes.blp, payouts_routes.blp, distribution_routes.blp,
                       county_routes.blp, reports_routes.blp, document_routes.blp,
-                      attachments_routes.blp,
-                      audit_routes.blp):
+                      attachments_routes.blp, audit_routes.blp):
         api.register_blueprint(blueprint)
     for blueprint in (health.bp, disclosure.bp):
         app.register_blueprint(blueprint)

@@ -292,7 +292,7 @@ def execute(session: Session, actor, op: ShareOperation, coop: Cooperative,
     """
     head = lock_register(session, coop.id)
     session.refresh(op, with_for_update=True)
-    if op.status != "submitted":
+    if op.status != OperationStatus.SUBMITTED:
         raise Conflict("该股权操作已处理，不能再次审批")
     check_past_date(op.effective_on, "effective_on", "生效日期", code="EFFECTIVE_DATE_IN_FUTURE",
                     today=today)
@@ -316,7 +316,8 @@ def execute(session: Session, actor, op: ShareOperation, coop: Cooperative,
 def _check_still_reversible(session: Session, op: ShareOperation) -> None:
     original = session.get(ShareOperation, op.reverses_id, populate_existing=True)
     done = session.execute(select(func.count()).select_from(ShareOperation).where(
-        ShareOperation.reverses_id == op.reverses_id, ShareOperation.status == "approved")
+        ShareOperation.reverses_id == op.reverses_id,
+        ShareOperation.status == OperationStatus.APPROVED)
     ).scalar_one()
-    if original is None or original.status != "approved" or done:
+    if original is None or original.status != OperationStatus.APPROVED or done:
         raise Conflict("原操作已被冲正或不再是已审批状态")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDER = ["core", "auth", "coop.places", "coop.registry", "coop.shares", "coop.payouts",
-         "coop.distribution", "coop.county", "coop.reports", "coop.attachments", "coop.notifications",
+         "coop.distribution", "coop.county", "coop.reports", "coop.attachments",
+         "coop.notifications",
          "coop.console"]
 ON_TOP = {"coop", "coop.seed", "coop.health", "coop.audit_routes", "coop.models"}
 
