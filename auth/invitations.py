@@ -99,7 +99,7 @@ def invite_user(session: Session, actor: User, user: User) -> dict:
 
 
 def invite_self(session: Session, user: User) -> dict:
-    """POST /me/invitations: a code to bind the caller's own WeChat. Commits."""
+    """POST /me/invitations: a code to bind the caller's own WeChat."""
     return _issue(session, user, target={"user_id": user.id}, scope={})
 
 
@@ -174,7 +174,7 @@ def _check_redeemer(session: Session, user: User, invitation: Invitation) -> Non
 
 def redeem_for(session: Session, user: User, code: str) -> User:
     """POST /me/invitations/redeem: an already-bound user (a manager who is also a member)
-    takes up a member invitation; it adds the `member` role. Commits.
+    takes up a member invitation; it adds the `member` role.
 
     Refused to the user who issued it (a manager must not make himself the member whose
     holdings he then reads as his own) and, when the register has the member's phone, to

@@ -190,7 +190,7 @@ def rotate(session: Session, refresh_token: str) -> dict:
     """POST /auth/refresh: spend the presented refresh token and issue the next pair.
 
     A spent token presented again → 401 REFRESH_REUSED and the family is revoked, so
-    both the thief's and the owner's tokens stop. Commits.
+    both the thief's and the owner's tokens stop.
     """
     claims = decode(refresh_token, "refresh")
     stored, family = _stored_refresh(session, refresh_token, claims)
@@ -218,7 +218,7 @@ def logout(session: Session, refresh_token: str) -> None:
     """POST /auth/logout: revoke the token's family; its access tokens fail at once.
 
     Idempotent: logging out of a family already revoked (or with an already rotated
-    token of it) still answers 204. Commits.
+    token of it) still answers 204.
     """
     claims = decode(refresh_token, "refresh")
     _, family = _stored_refresh(session, refresh_token, claims)

@@ -163,7 +163,7 @@ def _phone_taken() -> Conflict:
 def create_user(session: Session, actor: User | None, *, phone: str, name: str,
                 password: str | None, roles: list[Grant],
                 is_superuser: bool = False) -> User:
-    """Create a user holding `roles` (POST /users, `flask users create`). Commits.
+    """Create a user holding `roles` (POST /users, `flask users create`).
 
     The password may be left out for people who will only log in with WeChat.
     """
@@ -198,7 +198,7 @@ def create_user(session: Session, actor: User | None, *, phone: str, name: str,
 
 def grant_role(session: Session, actor: User | None, user: User, spec: Grant
                ) -> RoleAssignment:
-    """Add one role to a user (POST /users/{id}/roles, `flask users grant`). Commits.
+    """Add one role to a user (POST /users/{id}/roles, `flask users grant`).
 
     Nobody grants a role to themselves (403 SELF_GRANT_FORBIDDEN): a county_admin who
     gave itself county_finance could approve its own money decisions (四眼原则)."""
@@ -229,7 +229,7 @@ def _other_county_admins(session: Session, assignment: RoleAssignment) -> int:
 
 
 def revoke_role(session: Session, actor: User | None, user: User, role_id: int) -> None:
-    """Remove one role (DELETE /users/{id}/roles/{role_id}, `flask users revoke`). Commits.
+    """Remove one role (DELETE /users/{id}/roles/{role_id}, `flask users revoke`).
 
     A county_admin may remove any role inside their county, but not the county's last
     county_admin (the CLI may).
@@ -263,7 +263,7 @@ def find_role(user: User, spec: Grant) -> RoleAssignment:
 
 def login_with_password(session: Session, phone: str, password: str) -> tuple[User, dict]:
     """POST /auth/login. Same answer and the same work for an unknown phone, a wrong
-    password, a user without a password or a disabled one. Commits."""
+    password, a user without a password or a disabled one."""
     user = session.execute(select(User).where(User.phone == phone.strip())
                            ).scalar_one_or_none()
     ok = verify_password(user.password_hash if user else None, password)
@@ -284,7 +284,7 @@ def _set_password(session: Session, actor: User | None, user: User, new_password
 
 
 def change_password(session: Session, user: User, old_password: str, new_password: str) -> None:
-    """POST /me/password: every login of the user (all token families) ends. Commits."""
+    """POST /me/password: every login of the user (all token families) ends."""
     if not verify_password(user.password_hash, old_password):
         raise RuleViolation("原密码不正确", code="WRONG_PASSWORD",
                             errors={"old_password": ["does not match"]})
@@ -292,5 +292,5 @@ def change_password(session: Session, user: User, old_password: str, new_passwor
 
 
 def reset_password(session: Session, user: User, new_password: str) -> None:
-    """`flask users set-password`: an operator sets a password; all logins end. Commits."""
+    """`flask users set-password`: an operator sets a password; all logins end."""
     _set_password(session, None, user, new_password)

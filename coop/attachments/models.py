@@ -8,8 +8,6 @@ member) so lists can be scoped in SQL; who may read or add is the object's own p
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import BigInteger, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 

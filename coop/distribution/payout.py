@@ -3,12 +3,10 @@
 One batch per plan: the plan's conditional status change and the batch's unique key
 (source, source_id, sequence) both refuse a second one (409). Each member's payout is
 their line's total less what the assembly converted into capital (Art. 44). The village
-collective's line is flagged and its whole distribution is recorded as that year's
-village collective income (the county's reward basis), against its payout line.
+collective's line is flagged (`is_collective`): the county shows it beside the village's
+collective income, never added to it.
 """
 from __future__ import annotations
-
-from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,15 +15,10 @@ import coop.audit as audit
 from coop.distribution.models import DistributionLine, DistributionPlan, PlanStatus
 from coop.dbtypes import utcnow
 from coop.errors import Conflict
-from coop.payouts.models import PayoutBatch, PayoutLine
+from coop.payouts.models import PayoutBatch
 from coop.payouts.services import Payee, create_batch
 from coop.registry.models import Cooperative, Member
 from coop.transaction import transition
-
-# What the collective member's dividend means to a higher layer (the county records it
-# as village collective income): hook(session, actor, village_id, year, amount_fen,
-# payout_line_id), registered by that layer at app creation.
-ON_COLLECTIVE_PAID: dict[str, Callable] = {}
 
 
 def pay_plan(session: Session, actor, plan: DistributionPlan) -> PayoutBatch:
@@ -53,12 +46,4 @@ def pay_plan(session: Session, actor, plan: DistributionPlan) -> PayoutBatch:
     audit.record(session, actor, "distribution_plan.pay", "distribution_plan", plan.id,
                  before={"status": PlanStatus.APPROVED},
                  after={"status": PlanStatus.PAID, "payout_batch_id": batch.id})
-    collective_totals = {r.member_id: r.total_fen for r in rows if r.is_collective}
-    if collective_totals and ON_COLLECTIVE_PAID:
-        for line_id, member_id in session.execute(
-                select(PayoutLine.id, PayoutLine.member_id)
-                .where(PayoutLine.batch_id == batch.id, PayoutLine.is_collective)).all():
-            for hook in ON_COLLECTIVE_PAID.values():
-                hook(session, actor, coop.village_id, plan.year,
-                     collective_totals[member_id], line_id)
     return batch

@@ -25,7 +25,6 @@ from sqlalchemy.exc import IntegrityError
 
 import coop.clock as clock
 import coop.crypto as crypto
-from coop.extensions import db
 from coop.notifications.models import WechatAccessToken
 from coop.transaction import unit_of_work
 

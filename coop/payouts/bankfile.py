@@ -26,7 +26,7 @@ def reference(batch: PayoutBatch, line_id: int) -> str:
 
 
 def bank_file(session: Session, actor, batch: PayoutBatch) -> bytes:
-    """The CSV bytes for the batch's pending lines; records the download and commits."""
+    """The CSV bytes for the batch's pending lines; records the download."""
     lines = session.execute(
         select(PayoutLine.id, PayoutLine.payee_name, PayoutLine.bank_account_enc,
                PayoutLine.bank_name, PayoutLine.amount_fen)

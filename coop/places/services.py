@@ -55,7 +55,7 @@ def _insert(session: Session, obj, conflict: Conflict):
 
 
 def create_county(session: Session, actor: User | None, *, name: str, code: str) -> County:
-    """A county (县). Only a superuser (or the CLI, actor None) creates counties. Commits."""
+    """A county (县). Only a superuser (or the CLI, actor None) creates counties."""
     if actor is not None and not actor.is_superuser:
         raise Forbidden("只有超级管理员可以创建县")
     if not _is_code(code, 6):
@@ -86,7 +86,7 @@ def create_town(session: Session, actor: User, county: County, *, name: str,
 
 def create_village(session: Session, actor: User, town: Town, *, name: str, code: str,
                    party_secretary_name: str | None = None) -> Village:
-    """An administrative village (行政村) of `town`, with its 12-digit code. Commits."""
+    """An administrative village (行政村) of `town`, with its 12-digit code."""
     county = session.get(County, town.county_id)
     prefix = town.code or county.code
     if not _is_code(code, 12, prefix):

@@ -23,9 +23,9 @@ from coop.shares.opening import import_opening_register
 from coop.shares.compliance import compliance_report
 from coop.shares.models import ShareOperation
 from coop.shares.register import lines_query, register_as_of
-from coop.shares.schemas import (MemberAccountOut, ShareDecisionIn, ShareLineListArgs, ShareLineOut,
-                                 ShareOperationDetailOut, ShareOperationIn, ShareOperationListArgs,
-                                 OpeningRegisterOut, ShareOperationOut, ShareRegisterArgs,
+from coop.shares.schemas import (OpeningRegisterOut, ShareDecisionIn, ShareLineListArgs,
+                                 ShareLineOut, ShareOperationDetailOut, ShareOperationIn,
+                                 ShareOperationListArgs, ShareOperationOut, ShareRegisterArgs,
                                  ShareRegisterOut, ShareReverseIn)
 
 blp = Blueprint("shares", __name__, url_prefix="/api/v1", description="股权登记")

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from coop.distribution.models import DistributionLine, DistributionPlan
+from coop.distribution.models import DistributionLine
 from tests.distribution.builders import (approved_plan, create_plan, give_account, give_capital,
                                          give_trades, two_years, worked_example)
 

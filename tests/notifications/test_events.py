@@ -7,8 +7,7 @@ never told.
 """
 from __future__ import annotations
 
-import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
