@@ -203,6 +203,12 @@ def has_grant(role: str, scope_type: str, scope_id: int, department: str | None 
                for gr in g.get("grants", ()))
 
 
+def require_reviewer_of(county_id: int, department: str) -> None:
+    """A county_reviewer scores for their own department of their own county only (403)."""
+    if not has_grant("county_reviewer", "county", county_id, department):
+        raise Forbidden("只有该部门的考核人员可以评分")
+
+
 def access(roles, model=None, id_arg: str | None = None):
     """Declare who may call a view; load and scope-check the object named by `id_arg`.
 

@@ -14,14 +14,14 @@ from sqlalchemy import asc, desc, select
 from auth import tokens, users
 from auth.models import DEPARTMENTS, RoleAssignment, User
 from auth.policy import (COUNTY, COUNTY_ADMIN, COUNTY_FINANCE, COUNTY_MONEY, access, caller,
-                         current_user, grants_for, has_grant, load_scoped, scoped)
+                         current_user, grants_for, load_scoped, require_reviewer_of, scoped)
 import coop.clock as clock
 from coop.audit import AuditEntry, entry_to_dict
 from coop.audit_routes import SCOPED_TYPES, check_audit_scope
 import coop.console.session as session
 from coop.county import evaluations, rewards, subsidies
 from coop.county.models import EvaluationScore, Program, RewardRound, SubsidyApplication
-from coop.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from coop.errors import NotFound, Unauthorized, ValidationFailed
 from coop.extensions import db, limiter
 from coop.money import MoneyError, parse_yuan
 from coop.pagination import paginate
@@ -271,12 +271,9 @@ def evaluations_page(year):
 def enter_score(coop, year, department):
     if department not in DEPARTMENTS:
         raise NotFound()
-    # The API route's check (coop/county/routes.py): a reviewer scores for their own
-    # department of the cooperative's county only.
-    if not has_grant("county_reviewer", "county", coop.county_id, department):
-        raise Forbidden("只有该部门的考核人员可以评分")
+    require_reviewer_of(coop.county_id, department)   # the API route's own check
     raw = (request.form.get("score") or "").strip()
-    if not raw.isdigit() or not 0 <= int(raw) <= 100:
+    if not (raw.isascii() and raw.isdigit()) or not 0 <= int(raw) <= 100:
         raise ValidationFailed("分数应为 0 到 100 的整数", errors={"score": ["0..100"]})
     opinion = (request.form.get("opinion") or "").strip()[:2000]
     evaluations.set_score(db.session, current_user(), coop, year, department, int(raw), opinion)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from auth.models import DEPARTMENTS
 from auth.policy import (COOP_READ, COOP_WRITE, COUNTY, COUNTY_FINANCE, COUNTY_MONEY, access,
-                         caller, current_user, grants_for, has_grant, in_scope, scoped)
+                         caller, current_user, grants_for, in_scope, require_reviewer_of, scoped)
 import coop.clock as clock
 from coop.api import Blueprint
 from coop.county import evaluations, programs, rewards, subsidies
@@ -25,7 +25,7 @@ from coop.county.schemas import (CollectiveIncomeIn, CollectiveIncomeOut, County
                                  RewardRulesOut, RewardsArgs, SubsidyApplicationIn,
                                  SubsidyApplicationListArgs, SubsidyApplicationOut,
                                  SubsidyApproveIn, SubsidyDisburseIn)
-from coop.errors import Forbidden, NotFound
+from coop.errors import NotFound
 from coop.extensions import db
 from coop.fields import NoBodyIn
 from coop.idempotency import idempotent
@@ -107,8 +107,7 @@ class EvaluationScore(MethodView):
         """One department's score (whole points 0..100) and opinion."""
         if department not in DEPARTMENTS:
             raise NotFound()
-        if not has_grant("county_reviewer", "county", coop.county_id, department):
-            raise Forbidden("只有该部门的考核人员可以评分")
+        require_reviewer_of(coop.county_id, department)
         return evaluations.set_score(db.session, current_user(), coop, year, department,
                                      body["score"], body["opinion"])
 
