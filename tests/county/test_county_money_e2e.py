@@ -1,11 +1,12 @@
 """County money end to end (issue 15): a reward round approved by a second finance user →
 its batch → the bank file (held lines absent) → the bank's return file uploaded → the
 account fixed on a held line → paid; the program's committed and disbursed figures, the
-batch totals and the report's totals (json, csv, xlsx) agree to the fen. Runs on MariaDB
+batch totals and the report's totals (json, csv, xlsx, pdf) agree to the fen. Runs on MariaDB
 too (TEST_DATABASE_URL)."""
 from __future__ import annotations
 
 import csv
+import subprocess
 import io
 
 import openpyxl
@@ -99,3 +100,7 @@ def test_reward_round_to_bank_return_and_totals_that_agree(client, world, db):
     pdf = client.get(f"{API}/reports/payouts", headers=finance,
                      query_string={**query, "format": "pdf"})
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.data,
+                          capture_output=True, check=True).stdout.decode("utf-8")
+    paid_line = next(line for line in text.splitlines() if line.strip().startswith("实发"))
+    assert format_yuan(total, thousands=True) in paid_line
