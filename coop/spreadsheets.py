@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 import zipfile
 from dataclasses import dataclass
@@ -45,6 +46,26 @@ class Bounds:
     max_seconds: float = 15.0        # well inside gunicorn's 60 s
     slack: int = 1_000               # title and header rows, blank rows between data
     blank_run: int = 1_000           # this many blank rows in a row end the sheet
+
+
+_HEADER_NOISE = re.compile(r"[\s*＊:：()（）\ufeff]")
+
+
+def cell_text(value) -> str:
+    """A cell as text: empty for None, a whole number Excel stored as a float without its
+    ".0", stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def header_key(cell, headers: dict[str, tuple]) -> str | None:
+    """The field a header cell names in `headers` ({field: accepted names}), whatever the
+    spaces, stars, colons, brackets and byte-order mark around it, in any case."""
+    text = _HEADER_NOISE.sub("", str(cell or "")).lower()
+    return next((field for field, names in headers.items() if text in names), None)
 
 
 def is_blank(cells) -> bool:

@@ -138,7 +138,7 @@ def rows_from_file(session: Session, coop: Cooperative, filename: str,
         row = {"member_id": resolve(number, cell, errors),
                "amount_fen": _amount(number, cell, errors),
                "occurred_on": _date(number, cell.get("occurred_on"), errors),
-               "note": _text(cell.get("note"))}
+               "note": spreadsheets.cell_text(cell.get("note"))}
         if len(row["note"]) > MAX_NOTE:
             errors.add(number, "备注", f"不能超过 {MAX_NOTE} 个字符")
         rows.append((str(number), row))
@@ -147,7 +147,7 @@ def rows_from_file(session: Session, coop: Cooperative, filename: str,
 
 
 def _columns(header: list) -> dict[str, int]:
-    names = [_text(h).replace(" ", "") for h in header]
+    names = [spreadsheets.cell_text(h).replace(" ", "") for h in header]
     columns = {}
     for field, aliases in HEADERS.items():
         for alias in aliases:
@@ -166,13 +166,6 @@ def _columns(header: list) -> dict[str, int]:
     return columns
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
 
 class _MemberResolver:
     """Finds the member a row means, inside one cooperative only."""
@@ -187,7 +180,8 @@ class _MemberResolver:
             self.by_name[r.name].append(r.id)
 
     def __call__(self, number: int, cell: dict, errors: RowErrors) -> int:
-        raw_id, card, name = (_text(cell.get(k)) for k in ("member_id", "id_card_no", "name"))
+        raw_id, card, name = (spreadsheets.cell_text(cell.get(k))
+                              for k in ("member_id", "id_card_no", "name"))
         if raw_id:
             if not raw_id.isdigit() or int(raw_id) not in self.name_of:
                 errors.add(number, "成员ID", "成员不属于本合作社")
@@ -209,7 +203,8 @@ class _MemberResolver:
 
 
 def _amount(number: int, cell: dict, errors: RowErrors) -> int:
-    raw_fen, raw_yuan = _text(cell.get("amount_fen")), _text(cell.get("amount_yuan"))
+    raw_fen = spreadsheets.cell_text(cell.get("amount_fen"))
+    raw_yuan = spreadsheets.cell_text(cell.get("amount_yuan"))
     try:
         if raw_fen:
             if not re.fullmatch(r"-?[0-9]{1,18}", raw_fen):  # ASCII: int() reads "１２" too
@@ -234,7 +229,7 @@ def _date(number: int, value, errors: RowErrors) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    match = _DATE.match(_text(value))
+    match = _DATE.match(spreadsheets.cell_text(value))
     if match:
         try:
             return date(*(int(g) for g in match.groups()))

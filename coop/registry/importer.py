@@ -50,7 +50,6 @@ MAX_COLUMNS = 40
 UNZIPPED_FACTOR = 20  # an .xlsx inflates ~5–10×; more is not a member sheet
 DEFAULT_MAX_ROWS = 10_000
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_HEADER_NOISE = re.compile(r"[\s*＊:：()（）\ufeff]")
 # Excel keeps 15 significant digits: an 18-digit ID typed as a number is already wrong.
 _EXCEL_DIGITS = 15
 
@@ -62,11 +61,7 @@ class Limits:
 
 
 def _header_key(cell) -> str | None:
-    text = _HEADER_NOISE.sub("", str(cell or "")).lower()
-    for field, names in HEADERS.items():
-        if text in names:
-            return field
-    return None
+    return spreadsheets.header_key(cell, HEADERS)
 
 
 def _cell_text(value, field: str) -> str:

@@ -21,7 +21,6 @@ Columns (Chinese or English headers, a title row above is skipped, others ignore
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -69,7 +68,6 @@ KIND_WORDS = {
 VALUE_FIELDS = ("amount", "area_mu", "tickets")
 NOTE = "期初股权登记"
 MAX_NOTE = 255
-_HEADER_NOISE = re.compile(r"[\s*＊:：()（）\ufeff]")
 SHOWN_ROWS = 20
 
 
@@ -86,8 +84,7 @@ class Row:
 
 
 def _header_key(cell) -> str | None:
-    text = _HEADER_NOISE.sub("", str(cell or "")).lower()
-    return next((field for field, names in HEADERS.items() if text in names), None)
+    return spreadsheets.header_key(cell, HEADERS)
 
 
 def read_rows(filename: str, data: bytes, limits: importer.Limits):
@@ -122,16 +119,9 @@ def read_rows(filename: str, data: bytes, limits: importer.Limits):
     return parsed
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
 
 def _blank(value) -> bool:
-    return _text(value) == ""
+    return spreadsheets.cell_text(value) == ""
 
 
 class _Members:
@@ -148,13 +138,13 @@ class _Members:
     def find(self, raw_id, raw_card, reasons: list[str]):
         by_id = by_card = None
         if not _blank(raw_id):
-            text = _text(raw_id)
+            text = spreadsheets.cell_text(raw_id)
             by_id = self.by_id.get(int(text)) if text.isdigit() and len(text) < 19 else None
             if by_id is None:
                 reasons.append(f"成员ID：本社没有编号为“{text}”的成员")
                 return None
         if not _blank(raw_card):
-            number = compact(_text(raw_card))
+            number = compact(spreadsheets.cell_text(raw_card))
             by_card = self.by_hash.get(crypto.blind_index(number))
             if by_card is None:
                 reasons.append("身份证号：本社成员名册中没有此人，请先导入成员名册")
@@ -175,7 +165,7 @@ def _value(cells: dict, reasons: list[str]):
         reasons.append("金额（元）、面积（亩）、劳务券 须且只能填写一项")
         return None
     field = given[0]
-    text = _text(cells[field]).replace(",", "").replace("，", "")
+    text = spreadsheets.cell_text(cells[field]).replace(",", "").replace("，", "")
     try:
         if field == "amount":
             return parse_yuan(text), None, None
@@ -188,7 +178,7 @@ def _value(cells: dict, reasons: list[str]):
             raise ValueError
         return None, None, int(text)
     except (MoneyError, InvalidOperation, ValueError):
-        reasons.append(f"{LABELS[field]}：无法识别的数值“{_text(cells[field])}”")
+        reasons.append(f"{LABELS[field]}：无法识别的数值“{spreadsheets.cell_text(cells[field])}”")
         return None
 
 
@@ -196,7 +186,7 @@ def check_row(coop: Cooperative, members: _Members, number: int,
               cells: dict) -> tuple[Row | None, list[str]]:
     reasons: list[str] = []
     member = members.find(cells.get("member_id"), cells.get("id_card_no"), reasons)
-    kind = KIND_WORDS.get(_text(cells.get("kind")).lower())
+    kind = KIND_WORDS.get(spreadsheets.cell_text(cells.get("kind")).lower())
     if kind is None:
         reasons.append("出资方式：应为 现金、土地、集体资产、财政补助 或 劳务")
     effective_on = None
@@ -218,7 +208,7 @@ def check_row(coop: Cooperative, members: _Members, number: int,
             amount_fen = valuation(coop, kind, *value)
         except DomainError as exc:
             reasons.append(exc.detail)
-    note = _text(cells.get("note")) or NOTE
+    note = spreadsheets.cell_text(cells.get("note")) or NOTE
     if len(note) > MAX_NOTE:
         reasons.append(f"备注：不能超过 {MAX_NOTE} 个字符")
     if member is not None and effective_on is not None:
