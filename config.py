@@ -24,6 +24,11 @@ RATE_LIMIT_SETTINGS = (
     "RATELIMIT_BIND_PER_IP", "RATELIMIT_BIND_PER_OPENID", "RATELIMIT_REDEEM_PER_USER",
     "RATELIMIT_REFRESH_PER_IP",
 )
+ATTACHMENT_STORES = ("local", "s3")
+# The S3-compatible store (coop/storage.py). No endpoint means AWS itself.
+S3_SETTINGS = ("S3_ENDPOINT_URL", "S3_BUCKET", "S3_REGION", "S3_ACCESS_KEY_ID",
+               "S3_SECRET_ACCESS_KEY", "S3_PREFIX")
+S3_REQUIRED = ("S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
 
 
 class ConfigError(RuntimeError):
@@ -163,6 +168,13 @@ def load_config(env=None) -> dict:
         cfg["ATTACHMENT_DIR"] = env["ATTACHMENT_DIR"]
     if env.get("ATTACHMENT_MAX_BYTES"):
         cfg["ATTACHMENT_MAX_BYTES"] = _int_env(env, "ATTACHMENT_MAX_BYTES", 0)
+    # Several app servers cannot share one server's disk: ATTACHMENT_STORE=s3 keeps the
+    # files in an S3-compatible bucket instead (docs/operations.md, "File storage").
+    cfg["ATTACHMENT_STORE"] = env.get("ATTACHMENT_STORE") or "local"
+    for name in S3_SETTINGS:
+        cfg[name] = env.get(name) or ""
+    cfg["S3_REGION"] = cfg["S3_REGION"] or "us-east-1"
+    check_storage(cfg)
     for name in ("INVITE_TTL_HOURS", "WECHAT_BIND_TOKEN_SECONDS", "MEMBER_IMPORT_MAX_ROWS",
                  "MEMBER_IMPORT_MAX_BYTES", "NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF_SECONDS",
                  "NOTIFY_LEASE_SECONDS", "WECHAT_TOKEN_MARGIN_SECONDS"):
@@ -175,6 +187,25 @@ def load_config(env=None) -> dict:
     if cfg["DISCLOSURE_MIN_DAYS"] < 0:
         raise ConfigError("DISCLOSURE_MIN_DAYS may not be negative")
     return cfg
+
+
+def check_storage(cfg) -> None:
+    """Refuse a file store that could not work: an unknown kind, or an s3 store without its
+    bucket or keys (else the first upload, not the start, would say so)."""
+    kind = cfg.get("ATTACHMENT_STORE") or "local"
+    if kind not in ATTACHMENT_STORES:
+        raise ConfigError(f"ATTACHMENT_STORE must be one of {', '.join(ATTACHMENT_STORES)}, "
+                          f"got {kind!r}")
+    if kind != "s3":
+        return
+    missing = [name for name in S3_REQUIRED if not cfg.get(name)]
+    if missing:
+        raise ConfigError(f"ATTACHMENT_STORE=s3 needs {', '.join(missing)}")
+    endpoint = cfg.get("S3_ENDPOINT_URL") or ""
+    parts = urlsplit(endpoint)
+    if endpoint and (parts.scheme not in ("http", "https") or not parts.netloc
+                     or "@" in parts.netloc):
+        raise ConfigError(f"S3_ENDPOINT_URL must be an http(s) URL, got {endpoint!r}")
 
 
 def check_production_secrets(cfg: dict) -> None:
