@@ -3,9 +3,11 @@ attachment store, copied so that a lost disk loses nothing (docs/operations.md, 
 
 A backup directory holds the database (`database.sqlite3`, made with SQLite's online
 backup API, never a file copy of a live database; or `database.sql` from `mariadb-dump
---single-transaction`), the attachment files under `attachments/`, and `manifest.json`,
-written last: a directory without it is an unfinished backup and is never restored. The
-manifest records when, the migration head, every table's row count and the sum of each of
+--single-transaction`), under `attachments/` every file the database's attachment rows
+name, read through the attachment store (coop/storage.py: a local directory or an
+S3-compatible bucket) and checked against its hash, and `manifest.json`, written last: a
+directory without it is an unfinished backup and is never restored. The manifest records
+when, the migration head, every table's row count and the sum of each of
 its `*_fen` columns (the register, plans, batches, programs, rewards: every money total),
 the audit chain's head, the SHA-256 of every file, and a keyed hash that proves which
 FIELD_ENCRYPTION_KEY the data was encrypted under.
@@ -27,13 +29,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from flask import Blueprint, current_app
+from flask import Blueprint
 from flask.cli import with_appcontext
-from sqlalchemy import BigInteger, Integer, MetaData, create_engine, func, select, text
+from sqlalchemy import BigInteger, Integer, MetaData, create_engine, func, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 
 import coop.clock as clock
 import coop.crypto as crypto
+import coop.storage as storage
 from coop.extensions import db
 
 FORMAT = 1
@@ -138,26 +141,21 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _copy_hashed(src: Path, dst: Path, mode: int | None = None) -> str:
-    """Copy through a temporary name and rename: `dst` is whole or absent. Returns the
+def _write_hashed(dst: Path, data: bytes) -> str:
+    """Write through a temporary name and rename: `dst` is whole or absent. Returns the
     SHA-256 of what was written."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".part")
     try:
-        with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
-            while block := fin.read(CHUNK):
-                digest.update(block)
-                fout.write(block)
+        with os.fdopen(fd, "wb") as fout:
+            fout.write(data)
             fout.flush()
             os.fsync(fout.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
         os.replace(tmp, dst)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return digest.hexdigest()
+    return hashlib.sha256(data).hexdigest()
 
 
 def _write_json_atomically(path: Path, value: dict) -> None:
@@ -174,18 +172,39 @@ def _write_json_atomically(path: Path, value: dict) -> None:
         raise
 
 
-def attachment_dir() -> Path:
-    """The attachment store: ATTACHMENT_DIR, else instance/attachments."""
-    configured = current_app.config.get("ATTACHMENT_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "attachments"
+def named_files(engine: Engine) -> list[str]:
+    """The SHA-256 of every file an attachment row names. Rows are never deleted, so read
+    after the database was copied this names every file the copy names (and perhaps the
+    file of a row written since, which is harmless)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("attachments"):
+            return []
+        return sorted(conn.execute(text("SELECT DISTINCT sha256 FROM attachments")).scalars())
 
 
-def _stored_files(root: Path) -> list[Path]:
-    """Every stored file under `root`; hidden names are a writer's unfinished temporaries."""
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.rglob("*") if p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+@contextmanager
+def _store_errors(store: storage.Store):
+    """The store's 503s (a file missing or damaged, the store unreachable) as a refusal."""
+    try:
+        yield
+    except storage.StoredFileDamaged as exc:
+        [digest] = exc.errors["sha256"]
+        raise BackupError(f"attachment {storage.relative_path(digest)} is missing or damaged "
+                          f"in {store.describe()}: restore it from an earlier backup") from exc
+    except storage.StoreUnavailable as exc:
+        raise BackupError(f"the attachment store {store.describe()} cannot be reached "
+                          "(the log says why)") from exc
+
+
+def _save_files(digests: list[str], out: Path) -> dict:
+    """Copy each named file out of the store into `out/attachments/`; {path: sha256}."""
+    store = storage.attachment_store()
+    files = {}
+    with _store_errors(store):
+        for digest in digests:
+            relative = storage.relative_path(digest)
+            files[relative] = _write_hashed(out / ATTACHMENTS / relative, store.read(digest))
+    return files
 
 
 # --- MariaDB tools ------------------------------------------------------------------------
@@ -249,17 +268,15 @@ def create_backup(out: Path) -> dict:
         copy = create_engine(f"sqlite:///{out / SQLITE_FILE}")
         try:
             state = snapshot_of(copy)   # the copy itself: exactly what was saved
+            digests = named_files(copy)
         finally:
             copy.dispose()
     elif engine.dialect.name in ("mysql", "mariadb"):
         database, state = _backup_mysql(engine, out / MYSQL_FILE)
+        digests = named_files(engine)
     else:
         raise BackupError(f"cannot back up a {engine.dialect.name} database")
-    files = {}
-    store = attachment_dir()
-    for path in _stored_files(store):
-        relative = path.relative_to(store).as_posix()
-        files[relative] = _copy_hashed(path, out / ATTACHMENTS / relative)
+    files = _save_files(digests, out)
     manifest = {
         "format": FORMAT,
         "created_at": clock.now().isoformat(),
@@ -354,23 +371,27 @@ def restore_backup(folder: Path, force: bool = False) -> list[str]:
     if manifest["database"]["dialect"] != dialect:
         raise BackupError(f"this backup is of a {manifest['database']['dialect']} database; "
                           f"DATABASE_URL names a {dialect} one")
-    store = attachment_dir()
+    store = storage.attachment_store()
+    with _store_errors(store):
+        store_empty = store.is_empty()   # and so the store answers before anything is written
     if not force:
         if not is_empty(engine):
             raise BackupError("the target database is not empty; restore into an empty "
                               "database, or add --force to replace what it holds")
-        if _stored_files(store):
-            raise BackupError(f"the attachment store {store} is not empty; add --force to "
-                              "replace it")
+        if not store_empty:
+            raise BackupError(f"the attachment store {store.describe()} is not empty; add "
+                              "--force to replace it")
     db.session.remove()
     engine.dispose()   # no pooled connection may keep reading the old pages
     if dialect == "sqlite":
         _restore_sqlite(folder / manifest["database"]["file"], engine.url)
     else:
         _restore_mysql(folder / manifest["database"]["file"], engine)
-    for relative in manifest["attachments"]:
-        # read-only, as the store leaves its files (coop/storage.py)
-        _copy_hashed(folder / ATTACHMENTS / relative, store / relative, mode=0o444)
+    with _store_errors(store):
+        for relative, digest in manifest["attachments"].items():
+            # checked above; put() hashes what it stores, so a file changed since is caught
+            if store.put((folder / ATTACHMENTS / relative).read_bytes()) != digest:
+                raise BackupError(f"attachment {relative} changed during the restore")
     engine.dispose()
     return differences(manifest, snapshot_of(engine))
 
