@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from flask import g, request
 from sqlalchemy import and_, bindparam, false, or_, select
+from sqlalchemy.exc import DBAPIError
 
 from auth.models import ROLES, RoleAssignment, TokenFamily, User
 from auth.scopes import scope_model
@@ -105,8 +106,7 @@ def authenticate() -> Caller:
     the views that need it.
     """
     user_id, family_id = g.get("identity_source", _bearer_identity)()
-    rows = db.session.connection().execute(
-        _CALLER, {"user_id": user_id, "family_id": family_id}).all()
+    rows = _first_read(_CALLER, {"user_id": user_id, "family_id": family_id})
     if not rows or rows[0].revoked_at is not None or rows[0].status != "active":
         raise Unauthorized("登录已失效，请重新登录", code="TOKEN_INVALID")
     g.caller = Caller(user_id, bool(rows[0].is_superuser))
@@ -114,6 +114,25 @@ def authenticate() -> Caller:
                                                r.department or "")
                                          for r in rows if r.role is not None))
     return g.caller
+
+
+def _first_read(stmt, params) -> list:
+    """The request's first statement, read again once if its pooled connection had been
+    dropped (a server restart, a KILL, a failover, an idle timeout).
+
+    Connections are not pinged on checkout (coop/__init__.py, `_engine_options`): a dead
+    one shows itself here instead. SQLAlchemy then invalidates it and every connection the
+    pool opened before it; nothing has been written yet, so the read simply runs again
+    on a fresh connection.
+    """
+    try:
+        return db.session.connection().execute(stmt, params).all()
+    except DBAPIError as exc:
+        session = db.session
+        if not exc.connection_invalidated or session.new or session.dirty or session.deleted:
+            raise
+    db.session.rollback()
+    return db.session.connection().execute(stmt, params).all()
 
 
 def _with_city_counties(grants: tuple[Grant, ...]) -> tuple[Grant, ...]:
