@@ -3,10 +3,16 @@
 `TEST_DATABASE_URL` (e.g. mysql+pymysql://root@127.0.0.1/coop_test) selects MariaDB;
 without it the suite runs on a temporary SQLite file. Tables are created once per
 session and emptied before each test that asks for `db`.
+
+Cluster mode: `TEST_CLUSTER_DB_URLS` (space separated, one mysql URL per Galera node, same
+database on each; `make cluster-test` sets it) spreads the suite over the nodes — every new
+database connection goes to the next node in turn, and no connection is kept (see
+`_rotate_over_nodes`).
 """
 from __future__ import annotations
 
 import contextvars
+import itertools
 import os
 
 import pytest
@@ -30,15 +36,67 @@ TEST_CONFIG = {
 }
 
 
+def cluster_urls() -> list[str]:
+    return os.environ.get("TEST_CLUSTER_DB_URLS", "").split()
+
+
 def database_url(tmp_path_factory) -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
+    url = cluster_urls()[0] if cluster_urls() else os.environ.get("TEST_DATABASE_URL")
     if url:
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
 def is_mysql() -> bool:
-    return os.environ.get("TEST_DATABASE_URL", "").startswith("mysql")
+    return bool(cluster_urls()) or os.environ.get("TEST_DATABASE_URL", "").startswith("mysql")
+
+
+def _engine_config(url: str) -> dict:
+    if not cluster_urls():
+        return {}
+    from coop import _engine_options
+    # A first-in-first-out pool holding connections to the nodes in turn (see
+    # _rotate_over_nodes): each checkout takes the connection put back longest ago, so
+    # successive units of work — requests, the test's own setup and read-back, a request's
+    # separate idempotency claim — run on node 1, 2, 3, 1, … Writes land on all three, and
+    # every read must see, through wsrep_sync_wait, what another node acknowledged. (No
+    # pool at all would rotate too, but a new MariaDB connection costs ~90 ms here.)
+    size = 2 * len(cluster_urls())
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {**_engine_options(url), "pool_size": size,
+                                          "max_overflow": size, "pool_use_lifo": False}}
+
+
+def _rotate_over_nodes(app) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import make_url
+    urls = cluster_urls()
+    if not urls:
+        return
+    with app.app_context():
+        engine = _db.engine
+    nodes = [engine.dialect.create_connect_args(make_url(url).update_query_dict(
+        {"charset": "utf8mb4"})) for url in urls]
+    turn = itertools.count()
+
+    def _next_node(dialect, connection_record, cargs, cparams):
+        node_args, node_params = nodes[next(turn) % len(nodes)]
+        cargs[:] = node_args
+        cparams.clear()
+        cparams.update(node_params)
+
+    # Ours must run first: the app's own do_connect listener (coop/dbconn.py) then connects
+    # with these parameters. (insert=True does not reorder listeners already on the
+    # engine's dialect, so they are taken off and put back after ours.)
+    installed = list(engine.dialect.dispatch.do_connect)
+    for listener in installed:
+        event.remove(engine, "do_connect", listener)
+    event.listen(engine, "do_connect", _next_node)
+    for listener in installed:
+        event.listen(engine, "do_connect", listener)
+    # Fill the pool in node order: opened together, put back in the order opened.
+    opened = [engine.connect() for _ in range(engine.pool.size())]
+    for connection in opened:
+        connection.close()
 
 
 class IsolatedClient(FlaskClient):
@@ -63,9 +121,11 @@ def _has_app_context() -> bool:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    app = create_app({**TEST_CONFIG,
-                      "SQLALCHEMY_DATABASE_URI": database_url(tmp_path_factory),
+    url = database_url(tmp_path_factory)
+    app = create_app({**TEST_CONFIG, **_engine_config(url),
+                      "SQLALCHEMY_DATABASE_URI": url,
                       "ATTACHMENT_DIR": str(tmp_path_factory.mktemp("attachments"))})
+    _rotate_over_nodes(app)
     app.test_client_class = IsolatedClient
     with app.app_context():
         _db.drop_all()
