@@ -3,10 +3,11 @@ and CLI group (named in `_register_blueprints`, the map of what the app serves),
 that connect the layers (`_connect_layers`), and the one unit of work around every view."""
 from __future__ import annotations
 
+import copy
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask
+from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SessionInterface
 from sqlalchemy import event
@@ -14,15 +15,52 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import ConfigError, check_production_secrets, load_config
-from coop.transaction import unit_of_work
+from coop.transaction import run_in_transaction
 
 class App(Flask):
     """Flask whose every view, whatever blueprint it comes from, runs in one unit of work
-    (coop/transaction.py): committed when it returns, rolled back when it raises."""
+    (coop/transaction.py): committed when it returns, rolled back when it raises, and run
+    again when the database refuses it for a conflict (a Galera certification failure).
+
+    Each attempt starts from what the request started with: `g` as the before-request
+    hooks left it (the request id, the console's session) — whatever a failed attempt put
+    there (the caller, a cached user, a flash message) is taken back — and uploaded files
+    rewound. JSON and form bodies are cached by the request object and parse again."""
 
     def dispatch_request(self):
-        with unit_of_work():
-            return super().dispatch_request()
+        start = _g_snapshot()
+
+        def before_retry():
+            _g_restore(start)
+            _rewind_uploads()
+
+        return run_in_transaction(super().dispatch_request, before_retry=before_retry)
+
+
+def _g_snapshot() -> dict:
+    return _copied(vars(g._get_current_object()))
+
+
+def _g_restore(snapshot: dict) -> None:
+    state = vars(g._get_current_object())
+    state.clear()
+    # A fresh copy again: a third attempt starts from the start, not from the second.
+    state.update(_copied(snapshot))
+
+
+def _copied(state: dict) -> dict:
+    # One level deep: the console's session is a dict its views change in place.
+    return {key: copy.copy(value) if isinstance(value, (dict, list, set)) else value
+            for key, value in state.items()}
+
+
+def _rewind_uploads() -> None:
+    """A failed attempt read the uploaded files to their end; the next reads them again.
+    (Only if the form was parsed: reading `request.files` now would parse it.)"""
+    if "files" not in vars(request._get_current_object()):
+        return
+    for _, upload in request.files.items(multi=True):
+        upload.stream.seek(0)
 
 
 class JSONProvider(DefaultJSONProvider):

@@ -10,7 +10,7 @@ import re
 from http import HTTPStatus
 
 from flask import Flask, g, jsonify
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("coop.errors")
@@ -210,19 +210,67 @@ def problem_for_exception(exc: Exception):
         if status == 429:
             headers["Retry-After"] = str(int(retry_after or 60))
         return problem(status, errors=errors, headers=headers)
-    if isinstance(exc, OperationalError) and _is_lock_conflict(exc):
-        return problem(409, "STATE_CONFLICT", "操作与其他请求冲突，请重试")
+    refusal = database_refusal(exc)
+    if refusal is not None:
+        return problem_for_exception(refusal)
     log.exception("unhandled error", extra={"request_id": g.get("request_id")})
     return problem(500)
 
 
-def _is_lock_conflict(exc: OperationalError) -> bool:
-    # 1213 deadlock, 1205 lock wait timeout (MySQL); "database is locked" (SQLite busy)
-    orig = getattr(exc, "orig", None)
+# MySQL/MariaDB error numbers.
+# 1213: deadlock — and Galera's certification failure, at any statement or at COMMIT.
+#       The server has rolled the whole transaction back; running it again may succeed.
+RETRYABLE_CODES = frozenset({1213})
+# 1205: lock wait timeout (innodb_lock_wait_timeout, 50 s by default). The request has
+#       already waited most of gunicorn's 60 s: a retry would outlive the worker. 409.
+LOCK_CONFLICT_CODES = RETRYABLE_CODES | {1205}
+# The node cannot serve at all: 1047 "WSREP has not yet prepared node for application
+# use" (a node outside the primary component, or still joining), 1053 server shutdown,
+# 1927 connection killed, 2002/2003 cannot connect, 2006 gone away, 2013 lost connection.
+# On the same node a retry will not help; 503 tells the entry point and the client to
+# go elsewhere (with an Idempotency-Key a money POST's retry is safe).
+UNAVAILABLE_CODES = frozenset({1047, 1053, 1927, 2002, 2003, 2006, 2013})
+
+
+def database_refusal(exc: BaseException) -> DomainError | None:
+    """What a database error that is no fault of the request means to its caller: a lost
+    conflict (already retried by coop/transaction.py, or not worth retrying) is 409, a
+    node that cannot serve is 503; None for any other error."""
+    if is_lock_conflict(exc):
+        return Conflict("操作与其他请求冲突，未做任何更改，请重试")
+    if is_database_unavailable(exc):
+        # The error number only: no statement, no parameters (a payee's account) in a log.
+        log.warning("database unavailable", extra={"db_error": db_error_code(exc)})
+        return ServiceUnavailable("数据库节点暂不可用，请稍后重试", headers={"Retry-After": "1"})
+    return None
+
+
+def db_error_code(exc: BaseException) -> int | None:
+    """The MySQL error number of a database error (SQLAlchemy's or the driver's)."""
+    orig = getattr(exc, "orig", exc)
     args = getattr(orig, "args", ())
-    if args and args[0] in (1205, 1213):
-        return True
-    return "database is locked" in str(exc)
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """The database refused the transaction for a conflict it has rolled back whole
+    (a deadlock, a Galera certification failure): running it again may succeed."""
+    return isinstance(exc, DBAPIError) and db_error_code(exc) in RETRYABLE_CODES
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    # 1213 and 1205 (MySQL); "database is locked" (SQLite, after its 30 s busy timeout)
+    if not isinstance(exc, DBAPIError):
+        return False
+    return db_error_code(exc) in LOCK_CONFLICT_CODES or "database is locked" in str(exc)
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """The node cannot serve (a wsrep error that is not a conflict, a lost server)."""
+    if not isinstance(exc, DBAPIError) or is_lock_conflict(exc):
+        return False
+    return (db_error_code(exc) in UNAVAILABLE_CODES
+            or "WSREP" in str(getattr(exc, "orig", "")).upper())
 
 
 def register_error_handlers(app: Flask) -> None:

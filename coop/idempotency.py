@@ -7,7 +7,9 @@ answers 409 while the first is still running, or replays its response once it ha
 finished. The response is stored in the view's own unit of work, so it is committed
 exactly when the view's writes are. A different body under the same key is 409
 IDEMPOTENCY_KEY_REUSED. Server errors release the key so the client may retry; client
-errors are kept and replayed like successes (the view's writes rolled back).
+errors are kept and replayed like successes (the view's writes rolled back). A request
+whose transaction the database refused for a conflict is run again by the app without
+claiming again, and releases its key if it finally loses (coop/transaction.py).
 
 A claim whose request died without an answer (a worker killed mid-request: kill -9, out
 of memory, a lost machine) is never finished or released; once it is older than any
@@ -32,9 +34,9 @@ from werkzeug.exceptions import HTTPException
 
 from coop.dbtypes import Ident, UTCDateTime, intpk, utcnow
 from coop.errors import (PROBLEM_JSON, Conflict, DomainError, ValidationFailed,
-                         problem_for_exception)
+                         is_retryable, problem_for_exception)
 from coop.extensions import db
-from coop.transaction import unit_of_work
+from coop.transaction import current_run, unit_of_work
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -148,17 +150,26 @@ def idempotent(view):
         caller = g.get("caller")
         user_id = caller.id if caller is not None else 0
         request_hash = _request_hash()
-        existing = _claim(user_id, key, request_hash)
-        if existing is not None:
-            if existing.request_hash != request_hash:
-                raise Conflict("该 Idempotency-Key 已用于不同的请求", code="IDEMPOTENCY_KEY_REUSED")
-            if existing.state == DONE:
-                return _replay(existing)
-            if not _take_over(existing):
-                raise Conflict("相同 Idempotency-Key 的请求正在处理中，请稍后重试")
+        run = current_run()
+        mine = run is not None and run.kept.get((HEADER, user_id, key)) == request_hash
+        if not mine:   # a retried attempt (coop/transaction.py) holds the claim already
+            existing = _claim(user_id, key, request_hash)
+            if existing is not None:
+                if existing.request_hash != request_hash:
+                    raise Conflict("该 Idempotency-Key 已用于不同的请求",
+                                   code="IDEMPOTENCY_KEY_REUSED")
+                if existing.state == DONE:
+                    return _replay(existing)
+                if not _take_over(existing):
+                    raise Conflict("相同 Idempotency-Key 的请求正在处理中，请稍后重试")
+            if run is not None:
+                run.kept[(HEADER, user_id, key)] = request_hash
+                run.on_give_up(lambda: _release(user_id, key))
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except Exception as exc:
+            if run is not None and is_retryable(exc):
+                raise   # the run tries again, or releases the key when it gives up
             if not 400 <= _status_of(exc) < 500:
                 _release(user_id, key)
                 raise

@@ -1,27 +1,63 @@
-"""The one transaction rule, and the one status-transition helper.
+"""The one transaction rule, its retry, and the one status-transition helper.
 
 Every request runs in one unit of work: the app's `dispatch_request` (coop/__init__.py)
-runs each view inside `unit_of_work()`, which commits when the view returns a response and
-rolls back when it raises. CLI
-commands open `unit_of_work()` themselves. Services never commit or roll back: they
-`flush()` when they need ids or a constraint's verdict, and raise a DomainError to refuse.
-A request therefore writes all of its rows or none of them.
+runs each view through `run_in_transaction()`, which commits when the view returns a
+response and rolls back when it raises. CLI commands open `unit_of_work()` themselves
+(coop/commands.py). Services never commit or roll back: they `flush()` when they need ids
+or a constraint's verdict, and raise a DomainError to refuse. A request therefore writes
+all of its rows or none of them.
 
-The one exception is coop/idempotency.py, which commits an Idempotency-Key's claim before
-the view runs, so that the database's unique key decides between two concurrent copies.
+Retry. On a multi-primary cluster (Galera) the row locks of one node do not hold on
+another: a conflicting write is found at certification and the loser gets MySQL error
+1213 at any statement or at COMMIT, as for a deadlock on one server. The server has then
+rolled the whole transaction back, so `run_in_transaction` rolls back, waits a few jittered
+milliseconds and runs the whole view again, up to ATTEMPTS times; a request that still
+loses answers 409 STATE_CONFLICT (coop/errors.py). This is safe because the request's
+transaction is the unit — nothing of a failed attempt was committed — and because the
+view is a function of the request alone: each attempt starts from what the request
+started with (the app restores `g` and rewinds uploaded files, coop/__init__.py), rows
+loaded before are expired by the rollback, and what the failed attempt queued on the
+session (audit rows, coop/audit.py; the notification outbox rows, ordinary rows) goes
+with the rollback. Only 1213 is retried (coop/errors.py says why not 1205, and why a
+wsrep error that is not a conflict answers 503). A refusal (DomainError) is an answer,
+never retried.
+
+The one exception to "one transaction per request" is coop/idempotency.py, which commits
+an Idempotency-Key's claim before the view runs, so that the database's unique key
+decides between two concurrent copies. A retry must not claim again (it would find its
+own claim and answer 409 "in progress"): the claim is remembered in the run
+(`current_run().kept`), which outlives the attempts, and the next attempt goes straight to
+the view. If every attempt loses, nothing but the claim was committed, and the run's
+`on_give_up` callback releases it so that the client's retry with the same key executes.
 """
 from __future__ import annotations
 
+import contextvars
+import logging
+import random
+import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Callable, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from coop.errors import Conflict, DomainError
+from coop.errors import Conflict, DomainError, db_error_code, is_retryable
 from coop.extensions import db
+
+log = logging.getLogger("coop.transaction")
+
+# Three attempts: a Galera certification conflict is decided in milliseconds, so a loser
+# that loses three times in a row is on a row too hot for retrying to help.
+ATTEMPTS = 3
+# Full jitter on 10 ms, 20 ms, ...: the racing requests do not all come back at once.
+BACKOFF_SECONDS = 0.01
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -31,16 +67,104 @@ def unit_of_work(session: Session | None = None):
     session = session if session is not None else db.session
     try:
         yield session
-        session.commit()
     except DomainError as exc:
         if exc.keep_writes:
-            session.commit()
+            _commit(session)
         else:
             session.rollback()
         raise
-    except BaseException:   # a failed commit (a lost race) rolls back too
+    except BaseException:
         session.rollback()
         raise
+    else:
+        _commit(session)
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except BaseException:   # a failed commit (a lost race, a certification failure)
+        session.rollback()
+        raise
+
+
+@dataclass
+class Run:
+    """One `run_in_transaction` call: which attempt this is, and what outlives attempts."""
+    attempts: int
+    number: int = 1
+    kept: dict = field(default_factory=dict)
+    _on_give_up: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_give_up(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (in its own unit of work) if every attempt loses."""
+        self._on_give_up.append(callback)
+
+    def _give_up(self) -> None:
+        for callback in self._on_give_up:
+            try:
+                callback()
+            except Exception:   # the answer is the conflict; the callback's fate is logged
+                db.session.rollback()
+                log.warning("give-up callback failed", exc_info=True)
+
+
+_RUN: contextvars.ContextVar[Run | None] = contextvars.ContextVar("coop_run", default=None)
+
+
+def current_run() -> Run | None:
+    """The `run_in_transaction` call the caller is inside, if any."""
+    return _RUN.get()
+
+
+def run_in_transaction(fn: Callable[[], T], session: Session | None = None, *,
+                       attempts: int = ATTEMPTS,
+                       before_retry: Callable[[], None] | None = None) -> T:
+    """`fn()` in a unit of work, run again (after `before_retry()`) while the database
+    refuses the transaction for a conflict, at most `attempts` times in all; the last
+    refusal is raised (409 STATE_CONFLICT by coop/errors.py).
+
+    Inside another run (a view calling a service that runs its own) `fn` runs once: the
+    outer run's rollback would undo both, so only the outer run may retry.
+    """
+    session = session if session is not None else db.session
+    if _RUN.get() is not None:
+        with unit_of_work(session):
+            return fn()
+    run = Run(attempts)
+    token = _RUN.set(run)
+    try:
+        while True:
+            result = None
+            try:
+                with unit_of_work(session):
+                    result = fn()
+                return result
+            except Exception as exc:
+                if not is_retryable(exc):
+                    raise
+                _discard(result)
+                if run.number >= attempts:
+                    log.warning("transaction lost %d times, giving up", run.number,
+                                extra={"attempt": run.number, "db_error": db_error_code(exc)})
+                    run._give_up()
+                    raise
+                log.warning("transaction lost a conflict, retrying",
+                            extra={"attempt": run.number, "db_error": db_error_code(exc)})
+                time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** (run.number - 1)))
+                run.number += 1
+                if before_retry is not None:
+                    before_retry()
+    finally:
+        _RUN.reset(token)
+
+
+def _discard(result) -> None:
+    """Close what a failed attempt returned before its COMMIT failed (a streamed
+    response's generator): it is never sent."""
+    close = getattr(result, "close", None)
+    if callable(close):
+        close()
 
 
 def flush_or_conflict(session: Session, error: DomainError | str) -> None:

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 import coop.clock as clock
 import coop.console.session as session
 from coop.console.views import bp
-from coop.errors import DomainError, Unauthorized
+from coop.errors import DomainError, Unauthorized, database_refusal
 from coop.money import format_yuan
 
 log = logging.getLogger("coop.console")
@@ -78,6 +78,7 @@ def _after(response):
 def _error_page(exc: Exception):
     """Every refusal as a page: not logged in → the login page; a rule's refusal in the
     service's own Chinese words (the unit of work has already rolled everything back)."""
+    exc = database_refusal(exc) or exc   # a lost conflict 409, a node down 503: not 500
     if isinstance(exc, Unauthorized):
         if g.get("console_expired"):
             return redirect(url_for("console.login", expired=1), code=303)
