@@ -355,3 +355,19 @@ def test_a_real_deadlock_between_two_requests_ends_in_two_200s(probe_app, client
     db.session.expire_all()
     assert db.session.get(Program, a).budget_fen == 1_002
     assert db.session.get(Program, b).budget_fen == 2_002
+
+
+@pytest.mark.parametrize("error, code", [(DEADLOCK, "STATE_CONFLICT"),
+                                         (WSREP_NOT_READY, "SERVICE_UNAVAILABLE")])
+def test_a_cli_write_the_database_refuses_is_one_line_not_a_traceback(runner, db, engine,
+                                                                      error, code):
+    from coop.places.models import County
+    with Refusal(engine, error, commit_after="INSERT INTO counties") as refusal:
+        result = runner.invoke(args=["counties", "create", "--name", "郓城县",
+                                     "--code", "371725"])
+    assert refusal.fired == 1          # a command at a terminal is not retried: run it again
+    assert result.exit_code == 1 and code in result.output, result.output
+    assert "Traceback" not in result.output and "INSERT" not in result.output
+    assert db.session.execute(select(County).where(County.code == "371725")).first() is None
+    assert runner.invoke(args=["counties", "create", "--name", "郓城县",
+                               "--code", "371725"]).exit_code == 0
