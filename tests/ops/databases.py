@@ -2,6 +2,7 @@
 database named after the test database on the same MariaDB server."""
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,3 +46,11 @@ def dispose(app) -> None:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def backup_of(app, out: Path) -> dict:
+    """`flask backup create --out OUT` on `app`, which must succeed; the backup's manifest."""
+    from coop.backup import MANIFEST
+    result = app.test_cli_runner().invoke(args=["backup", "create", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return json.loads((out / MANIFEST).read_text(encoding="utf-8"))

@@ -7,7 +7,6 @@ SQLite and MariaDB alike."""
 from __future__ import annotations
 
 import hashlib
-import json
 
 import flask_migrate
 import pytest
@@ -20,7 +19,7 @@ from coop.attachments.models import Attachment
 from coop.extensions import db
 from coop.transaction import unit_of_work
 from tests.factories import Factory
-from tests.ops.databases import app_on, dispose, fresh_database
+from tests.ops.databases import app_on, backup_of, dispose, fresh_database
 from tests.s3server import S3Server, running_s3
 
 MINUTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -69,11 +68,9 @@ def made(app, s3, tmp_path_factory):
     with fresh_database(app.config["SQLALCHEMY_DATABASE_URI"], folder, "s3_src") as url:
         source = app_on(url, **s3.config(bucket, "county-371722"))
         seed(source)
-        out = folder / "backup-1"
-        result = cli(source, "backup", "create", "--out", str(out))
-        assert result.exit_code == 0, result.output
+        manifest = backup_of(source, folder / "backup-1")
         dispose(source)
-        yield out, json.loads((out / backup.MANIFEST).read_text(encoding="utf-8"))
+        yield folder / "backup-1", manifest
 
 
 @pytest.fixture
@@ -119,7 +116,7 @@ def test_a_backup_of_a_local_store_restores_into_a_bucket(app, s3, tmp_path, tar
         local = app_on(url, ATTACHMENT_STORE="local", ATTACHMENT_DIR=str(tmp_path / "files"))
         seed(local)
         out = tmp_path / "backup-local"
-        assert cli(local, "backup", "create", "--out", str(out)).exit_code == 0
+        backup_of(local, out)
         dispose(local)
     bucket = s3.new_bucket()
     restored = app_on(target, **s3.config(bucket))
