@@ -330,7 +330,22 @@ cmd_start_node() {  # rejoin: IST from a donor's gcache if it can, else a full r
   local n=${1:?node number}
   pid_alive "$(node_dir "$n")/mysqld.pid" && die "node $n is already running"
   rm -f "$(node_dir "$n")/mysqld.pid"
-  start_node "$n"
+  # After a crash grastate.dat says seqno -1: the node does not know how far it got and
+  # would ask for a full copy (SST). --wsrep-recover reads the position from InnoDB (what
+  # the packaged galera_recovery does); started from it, the node asks only for the write
+  # sets it missed (IST, from a donor's gcache).
+  local position=""
+  if grep -q '^seqno: *-1' "$(node_dir "$n")/data/grastate.dat" 2>/dev/null; then
+    /usr/sbin/mariadbd --defaults-file="$(node_dir "$n")/my.cnf" --wsrep-recover \
+      --log-error="$(node_dir "$n")/recover.log" >/dev/null 2>&1 || true
+    position=$(sed -n 's/.*WSREP: Recovered position: *//p' "$(node_dir "$n")/recover.log" | tail -1)
+  fi
+  if [ -n "$position" ]; then
+    log "node $n: recovered position $position"
+    start_node "$n" --wsrep-start-position="$position"
+  else
+    start_node "$n"
+  fi
   wait_for 120 "node $n to rejoin" cluster_formed
   log "node $n rejoined"
 }
