@@ -209,6 +209,7 @@ def _connect_layers() -> None:
     for every app a process builds (tests build several) changes nothing."""
     from auth import scopes
     import coop.audit as audit
+    import coop.audit_routes as audit_routes
     from coop.county import rewards
     from coop.notifications import events
     from coop.payouts import settlement
@@ -221,6 +222,7 @@ def _connect_layers() -> None:
     settlement.ON_PAID["reward"] = rewards.settle_paid
     settlement.ON_REVERSED["reward"] = rewards.settle_reversed
     audit.ON_RECORD["notifications"] = events.on_audit
+    audit.CHAIN_OF = audit_routes.chain_of
 
 
 def _security_headers(app: Flask) -> None:

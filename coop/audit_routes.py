@@ -1,21 +1,26 @@
-"""GET /audit (CONTRACT §9): the audit trail of one object, for a county_admin of its county."""
+"""GET /audit (CONTRACT §9): the audit trail of one object, for a county_admin of its county;
+and `chain_of`, which tells the audit layer (coop/audit.py, below every model) which
+chain an audited object's rows go to."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from auth.models import Invitation, TokenFamily, User
 from auth.policy import COUNTY_ADMIN, access, caller, current_user, load_scoped
 from auth.users import load_managed_user
 from coop.api import Blueprint
-from coop.audit import AuditEntry, entry_to_dict
+from coop.attachments.models import Attachment
+from coop.audit import TRAIL_ORDER, AuditEntry, entry_to_dict
 from coop.county.models import Program, RewardRound, SubsidyApplication
 from coop.dbtypes import MAX_ID
 from coop.distribution.models import AnnualAccount, DistributionPlan
 from coop.errors import NotFound, ValidationFailed
 from coop.extensions import db
+from coop.notifications.models import Notification
 from coop.pagination import PageArgs, paginate
 from coop.payouts.models import PayoutBatch, PayoutLine
-from coop.places.models import County, Town, Village, Zone
+from coop.places.models import County, Town, Village, VillageSecretary, Zone
 from coop.registry.models import Cooperative, Member, Officer, ProfessionalManager
 from coop.shares.models import ShareOperation
 
@@ -60,6 +65,43 @@ SCOPED_TYPES = {
 }
 
 
+# Where an object's audit rows are chained (coop/audit.py): a cooperative's own chain for
+# whatever carries its cooperative_id, else its county's, else its user's. Objects of a
+# user's own (sessions, notifications) go to that user's chain even though some carry a
+# county: one county's users logging in must not queue behind each other.
+CHAINED_TYPES = {**SCOPED_TYPES, "village_secretary": VillageSecretary,
+                 "attachment": Attachment, "invitation": Invitation, "user": User,
+                 "token_family": TokenFamily, "notification": Notification,
+                 "distribution": DistributionPlan}
+_USERS_OWN = (TokenFamily, Notification)
+_OWN_CHAIN = {"cooperative": "coop", "county": "county", "user": "user"}
+
+
+def chain_of(session, object_type: str, object_id) -> str | None:
+    """The chain for (object_type, object_id), or None for the root. The object was
+    just written by the caller, so `session.get` finds it in the identity map: no query."""
+    model = CHAINED_TYPES.get(object_type)
+    if model is None or object_id is None:
+        return None
+    try:
+        key = int(object_id)
+    except (TypeError, ValueError):
+        return None
+    if object_type in _OWN_CHAIN:   # the id is the scope: nothing to look up
+        return f"{_OWN_CHAIN[object_type]}:{key}"
+    obj = session.get(model, key)
+    if obj is None:
+        return None
+    if isinstance(obj, _USERS_OWN):
+        return f"user:{obj.user_id}"
+    for attribute, prefix in (("cooperative_id", "coop"), ("county_id", "county"),
+                              ("user_id", "user")):
+        value = getattr(obj, attribute, None)
+        if value is not None:
+            return f"{prefix}:{value}"
+    return None
+
+
 def check_audit_scope(object_type: str, object_id: str | None) -> None:
     """404 unless the caller may read this object: its trail is as private as it is."""
     if caller().is_superuser:
@@ -92,6 +134,7 @@ def list_audit(args):
     stmt = select(AuditEntry).where(AuditEntry.object_type == args["object_type"])
     if args.get("object_id"):
         stmt = stmt.where(AuditEntry.object_id == args["object_id"])
-    page = paginate(db.session, stmt.order_by(AuditEntry.seq), args["page"], args["per_page"])
+    # seq counts within a chain (coop/audit.py): the trail is ordered by chain, then seq.
+    page = paginate(db.session, stmt.order_by(*TRAIL_ORDER), args["page"], args["per_page"])
     page["items"] = [entry_to_dict(e) for e in page["items"]]
     return page

@@ -9,8 +9,9 @@ S3-compatible bucket) and checked against its hash, and `manifest.json`, written
 directory without it is an unfinished backup and is never restored. The manifest records
 when, the migration head, every table's row count and the sum of each of
 its `*_fen` columns (the register, plans, batches, programs, rewards: every money total),
-the audit chain's head, the SHA-256 of every file, and a keyed hash that proves which
-FIELD_ENCRYPTION_KEY the data was encrypted under.
+the audit chains' heads (the index of chains: each chain's sequence and hash), the
+SHA-256 of every file, and a keyed hash that proves which FIELD_ENCRYPTION_KEY the data
+was encrypted under.
 
 Restore checks everything it can before it writes anything: the files' hashes, the key,
 the kind of database, an empty target (unless `--force`). Then it loads the copy and
@@ -69,8 +70,8 @@ def key_check() -> str:
 
 
 def snapshot(conn: Connection) -> dict:
-    """Row counts and money totals of every table, the audit head and the migration head,
-    read through `conn` (one transaction, so one moment)."""
+    """Row counts and money totals of every table, the audit chains' heads and the
+    migration head, read through `conn` (one transaction, so one moment)."""
     meta = MetaData()
     meta.reflect(conn)
     tables = {}
@@ -81,15 +82,26 @@ def snapshot(conn: Connection) -> dict:
                            .select_from(table)).one()
         tables[table.name] = {"rows": int(row[0]),
                               "fen": {c.name: int(v or 0) for c, v in zip(money, row[1:])}}
-    audit_head = None
+    audit_heads = None
     if "audit_head" in meta.tables:
-        head = conn.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).first()
-        audit_head = None if head is None else {"seq": int(head.seq), "hash": head.hash}
+        # One row per chain (coop/audit.py); before migration 0007 one row, id 1: the root.
+        name = "chain" if "chain" in meta.tables["audit_head"].c else "'system'"
+        audit_heads = {row.chain: {"seq": int(row.seq), "hash": row.hash}
+                       for row in conn.execute(text(
+                           f"SELECT {name} AS chain, seq, hash FROM audit_head"))}
     migration = None
     if "alembic_version" in meta.tables:
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
         migration = ",".join(sorted(versions)) or None
-    return {"migration_head": migration, "audit_head": audit_head, "tables": tables}
+    return {"migration_head": migration, "audit_heads": audit_heads, "tables": tables}
+
+
+def audit_heads_of(manifest: dict) -> dict | None:
+    """The manifest's heads index; a manifest written before chains were split recorded
+    the one head as `audit_head`, which is the root chain's."""
+    if "audit_heads" in manifest or "audit_head" not in manifest:
+        return manifest.get("audit_heads")
+    return None if manifest["audit_head"] is None else {"system": manifest["audit_head"]}
 
 
 @contextmanager
@@ -107,7 +119,7 @@ def _one_moment(engine: Engine):
 def is_empty(engine: Engine) -> bool:
     """No rows beyond what a fresh schema holds (its migration stamp, a genesis audit head)."""
     state = snapshot_of(engine)
-    if state["audit_head"] and state["audit_head"]["seq"]:
+    if any(head["seq"] for head in (state["audit_heads"] or {}).values()):
         return False
     return not any(t["rows"] for name, t in state["tables"].items()
                    if name not in SCHEMA_ONLY_ROWS)
@@ -121,9 +133,14 @@ def snapshot_of(engine: Engine) -> dict:
 def differences(expected: dict, found: dict) -> list[str]:
     """What the restored database holds that the manifest does not say, table by table."""
     out = []
-    for key in ("migration_head", "audit_head"):
-        if expected.get(key) != found.get(key):
-            out.append(f"{key}: manifest {expected.get(key)}, restored {found.get(key)}")
+    if expected.get("migration_head") != found.get("migration_head"):
+        out.append(f"migration_head: manifest {expected.get('migration_head')}, "
+                   f"restored {found.get('migration_head')}")
+    want_heads, got_heads = audit_heads_of(expected) or {}, found.get("audit_heads") or {}
+    for chain in sorted(set(want_heads) | set(got_heads)):
+        if want_heads.get(chain) != got_heads.get(chain):
+            out.append(f"audit chain {chain}: manifest head {want_heads.get(chain)}, "
+                       f"restored {got_heads.get(chain)}")
     want, got = expected["tables"], found["tables"]
     for name in sorted(set(want) | set(got)):
         if want.get(name) != got.get(name):
@@ -432,10 +449,11 @@ def create_command(out: Path) -> None:
     """Back up the database and the attachment store into OUT, with a manifest."""
     manifest = create_backup(out)
     rows = sum(t["rows"] for t in manifest["tables"].values())
-    head = manifest["audit_head"] or {}
+    heads = manifest["audit_heads"] or {}
     click.echo(f"backup written to {out}: {len(manifest['tables'])} tables, {rows} rows, "
                f"{len(manifest['attachments'])} attachments, migration "
-               f"{manifest['migration_head']}, audit head {head.get('seq')}")
+               f"{manifest['migration_head']}, audit chains {len(heads)} "
+               f"({sum(h['seq'] for h in heads.values())} rows)")
 
 
 @cli.cli.command("restore")

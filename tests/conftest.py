@@ -138,7 +138,7 @@ def app(tmp_path_factory):
 
 def empty_all_tables() -> None:
     """Delete every row (fast enough for small test data) and re-seed the audit head."""
-    from coop.audit import GENESIS, AuditHead
+    from coop.audit import GENESIS, ROOT, AuditHead
     conn = _db.session.connection()
     mysql = conn.dialect.name in ("mysql", "mariadb")
     if mysql:
@@ -147,7 +147,7 @@ def empty_all_tables() -> None:
         conn.execute(table.delete())
     if mysql:
         conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
-    conn.execute(AuditHead.__table__.insert().values(id=1, seq=0, hash=GENESIS))
+    conn.execute(AuditHead.__table__.insert().values(chain=ROOT, seq=0, hash=GENESIS))
     _db.session.commit()
 
 

@@ -16,7 +16,7 @@ from auth.models import DEPARTMENTS, RoleAssignment, User
 from auth.policy import (COUNTY, COUNTY_ADMIN, COUNTY_FINANCE, COUNTY_MONEY, access, caller,
                          current_user, grants_for, load_scoped, require_reviewer_of, scoped)
 import coop.clock as clock
-from coop.audit import AuditEntry, entry_to_dict
+from coop.audit import TRAIL_ORDER, AuditEntry, entry_to_dict
 from coop.audit_routes import SCOPED_TYPES, check_audit_scope
 import coop.console.session as session
 from coop.county import evaluations, rewards, subsidies
@@ -452,7 +452,7 @@ def audit():
         stmt = select(AuditEntry).where(AuditEntry.object_type == object_type)
         if object_id:
             stmt = stmt.where(AuditEntry.object_id == object_id)
-        page = paginate(db.session, stmt.order_by(AuditEntry.seq), _page(), PER_PAGE)
+        page = paginate(db.session, stmt.order_by(*TRAIL_ORDER), _page(), PER_PAGE)
         page["items"] = [entry_to_dict(e) for e in page["items"]]
     actors = _names(User, [e["actor_id"] for e in page["items"]]) if page else {}
     return render_template("console/audit.html", page=page, object_type=object_type,

@@ -22,8 +22,10 @@ def test_counties_create_prints_the_new_id(runner, db):
     county_id = create_county(runner)
     county = db.session.get(County, county_id)
     assert (county.name, county.code) == ("单县", "371722")
-    entry = db.session.execute(db.select(AuditEntry)).scalar_one()
+    entry = db.session.execute(db.select(AuditEntry).where(
+        AuditEntry.action != "audit.chain_open")).scalar_one()
     assert entry.action == "county.create" and entry.actor_id is None
+    assert entry.chain == f"county:{county_id}"  # the county's own chain, opened by it
 
 
 def test_counties_create_refuses_a_bad_or_taken_code(runner, db):

@@ -10,11 +10,12 @@ import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import (Date, DateTime, Integer, MetaData, Numeric, create_engine, inspect,
-                        text)
+from sqlalchemy import (Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text,
+                        create_engine, inspect, select, text)
 from sqlalchemy.engine import make_url
 
 from coop import create_app
+from coop.dbtypes import UTCDateTime
 from coop.extensions import db as _db
 from tests.conftest import TEST_CONFIG
 
@@ -53,8 +54,8 @@ def test_upgrade_downgrade_upgrade_matches_models(empty_database):
         assert set(inspect(_db.engine).get_table_names()) <= {"alembic_version"}
         flask_migrate.upgrade()
         assert _pending_diff(_db.engine) == []
-        head = _db.session.execute(text("SELECT seq, hash FROM audit_head")).one()
-        assert head == (0, "0" * 64)
+        head = _db.session.execute(text("SELECT chain, seq, hash FROM audit_head")).one()
+        assert head == ("system", 0, "0" * 64)
         _db.session.remove()
         _db.engine.dispose()
 
@@ -191,5 +192,65 @@ def test_0002_turns_secretary_names_into_terms_and_holds_lines_without_an_accoun
         assert kept[0][0] == sum(1 for r in rows.get("collective_income_items", [])
                                  if r["source"] == "distribution")
         assert q("SELECT COUNT(*) FROM reward_lines WHERE reason IS NULL")[0][0] == 0
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.mark.parametrize("fixture", FIRST_WAVE, ids=[p.stem for p in FIRST_WAVE])
+def test_0007_keeps_the_one_chain_as_the_root_and_downgrades_to_one_chain(
+        empty_database, fixture):
+    """Revision 0007 (audit chains): the first wave's chain becomes the root chain `system`
+    with every row's sequence and hash unchanged; new rows go to their own chains; the
+    downgrade folds them back into one chain that the one-chain rule verifies."""
+    from coop.audit import ROOT, entry_hash, record, verify
+    rows = json.loads(fixture.read_text(encoding="utf-8"))
+    old = {(r["seq"], r["hash"]) for r in rows["audit_log"]}
+    migrated = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database})
+    with migrated.app_context():
+        flask_migrate.upgrade(revision="0001")
+        _load_rows(_db.engine, rows)
+        flask_migrate.upgrade()
+        q = lambda sql: _db.session.execute(text(sql)).all()  # noqa: E731
+        assert set(q("SELECT seq, hash FROM audit_log WHERE chain = 'system'")) == old
+        assert q("SELECT COUNT(*) FROM audit_log WHERE chain <> 'system'") == [(0,)]
+        head = rows["audit_head"][0]
+        assert q("SELECT chain, seq, hash FROM audit_head") == [(ROOT, head["seq"],
+                                                                 head["hash"])]
+        for chain in ("coop:1", "coop:2", "coop:1"):
+            record(_db.session, None, "thing.update", "thing", 1, chain=chain)
+            _db.session.commit()
+        record(_db.session, None, "thing.update", "thing", 2)  # the root
+        _db.session.commit()
+        assert verify(_db.session).ok
+        _db.session.remove()
+
+        flask_migrate.downgrade(revision="0006")
+        # Read as the one-chain release read it: `at` through its UTC column type.
+        one_chain = Table("audit_log", MetaData(), Column("seq", Integer),
+                          Column("at", UTCDateTime), *(Column(name, Text) for name in (
+                              "actor_id", "action", "object_type", "object_id", "before",
+                              "after", "request_id", "prev_hash", "hash")))
+        log = _db.session.execute(select(one_chain).order_by(one_chain.c.seq)).all()
+        # 2 openings and 4 rows, then each of the 2 chains folded
+        assert [r.seq for r in log] == list(range(1, len(old) + 9))
+        assert [(r.action, r.object_id) for r in log[-2:]] == [
+            ("audit.chain_fold", "coop:1"), ("audit.chain_fold", "coop:2")]
+        assert {(r.seq, r.hash) for r in log[:len(old)]} == old
+        prev = "0" * 64
+        for r in log:
+            assert r.prev_hash == prev
+            prev = entry_hash(prev, seq=r.seq, at=r.at, actor_id=r.actor_id and int(r.actor_id),
+                              action=r.action, object_type=r.object_type,
+                              object_id=r.object_id, before=r.before, after=r.after,
+                              request_id=r.request_id)
+            assert prev == r.hash
+        assert q("SELECT id, seq, hash FROM audit_head") == [(1, len(old) + 8, prev)]
+        _db.session.remove()
+
+        flask_migrate.upgrade()
+        record(_db.session, None, "thing.update", "thing", 1, chain="coop:1")  # reopened
+        _db.session.commit()
+        assert verify(_db.session).ok
+        assert _pending_diff(_db.engine) == []
         _db.session.remove()
         _db.engine.dispose()

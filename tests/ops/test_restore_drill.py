@@ -61,7 +61,9 @@ def test_the_manifest_names_every_money_total_and_the_files(made):
         assert manifest["tables"][table]["rows"] > 0, table
     assert manifest["tables"]["share_balances"]["fen"]["total_fen"] == 3_000_000 + 4 * 1_400_000 + 200_000
     assert manifest["tables"]["programs"]["fen"]["disbursed_fen"] > 0
-    assert manifest["migration_head"] and manifest["audit_head"]["seq"] > 0
+    assert manifest["migration_head"] and manifest["audit_heads"]["system"]["seq"] > 0
+    # Every chain's head is in the index, the root's openings name each of the others.
+    assert len(manifest["audit_heads"]) > 1
     assert manifest["attachments"] == {MINUTES_PATH: MINUTES_SHA}
 
 
@@ -76,7 +78,7 @@ def test_restore_into_an_empty_database_gives_back_every_row_and_total(made, tar
     with restored.app_context():
         found = backup.snapshot(db.session.connection())
         db.session.remove()
-    assert found == {key: manifest[key] for key in ("migration_head", "audit_head", "tables")}
+    assert found == {key: manifest[key] for key in ("migration_head", "audit_heads", "tables")}
     assert (store / MINUTES_PATH).read_bytes() == MINUTES
     # the restored server reads the file of its attachment row (checked against the hash)
     with restored.app_context():
