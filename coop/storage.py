@@ -41,14 +41,18 @@ log = logging.getLogger("coop.storage")
 
 DIGEST = re.compile(r"^[0-9a-f]{64}\Z")
 # Bounded waits: a request blocked on a store that does not answer holds one of a few
-# gunicorn workers. Connecting is quick or not at all; a read may carry a 20 MiB scan
-# over a county link (the timeout is per socket read, not for the whole body).
+# gunicorn workers. Connecting is quick or not at all; the read timeout is per socket
+# read, not for a whole 20 MiB body.
 CONNECT_TIMEOUT_SECONDS = 3
-READ_TIMEOUT_SECONDS = 20
+READ_TIMEOUT_SECONDS = 10
 # botocore's "standard" retries (throttling, 5xx, dropped connections) with backoff: the
-# first try and two more, so a dead store answers 503 within a few timeouts.
+# first try and two more. A store that accepts and never answers costs 3 × 10 s plus at
+# most 3 s of backoff before the 503: inside gunicorn's 60 s worker timeout
+# (gunicorn.conf.py), so the client gets the clean answer, not a killed worker.
 MAX_ATTEMPTS = 3
-# What an S3 error code means "no such object" (HEAD has no body, so only its status).
+# What a HEAD's error code means "no such object": its answer has no body, so a bare 404
+# is all it says. A GET's says NoSuchKey; a bare 404 there is something that is not the
+# store (a wrong endpoint, a proxy's page), so not a sign that the file is gone.
 MISSING = {"NoSuchKey", "404", "NotFound"}
 S3_STORE = "coop_s3_store"   # app.extensions: (the settings it was built from, the store)
 _building = threading.Lock()
@@ -253,7 +257,7 @@ class S3Store:
             try:
                 response = self.client.get_object(Bucket=self.bucket, Key=self.key(digest))
             except ClientError as exc:
-                if _code(exc) in MISSING:
+                if _code(exc) == "NoSuchKey":
                     raise StoredFileDamaged(digest) from None
                 raise
             with response["Body"] as body:

@@ -9,6 +9,7 @@ import io
 import socket
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -146,6 +147,31 @@ def test_a_missing_bucket_is_unavailable_not_a_crash(s3):
         with pytest.raises(storage.StoreUnavailable) as down:
             attempt()
         assert (down.value.status, down.value.code) == (503, "ATTACHMENT_STORE_UNAVAILABLE")
+
+
+def test_a_404_from_something_that_is_not_the_store_is_unavailable_not_damaged():
+    """A wrong endpoint (a web server, a proxy) answers GET with a bare 404: that says
+    nothing about the file, and an operator must not be sent to restore it from backup."""
+    class NotS3(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotS3)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        store = storage.S3Store("coop-files", access_key_id="k", secret_access_key="s",
+                                endpoint_url=f"http://127.0.0.1:{server.server_port}")
+        with pytest.raises(storage.StoreUnavailable):
+            store.read("a" * 64)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_a_store_that_never_answers_gives_up_in_bounded_time(monkeypatch):
