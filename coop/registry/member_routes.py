@@ -36,8 +36,8 @@ class Members(MethodView):
     def get(self, args, coop):
         """The member register (filters: status, member_type, name, exact ID card)."""
         page, per_page = args.pop("page"), args.pop("per_page")
-        stmt = members.filter_members(db.select(Member).where(Member.cooperative_id == coop.id),
-                                      **args)
+        stmt = members.shown_columns(members.filter_members(
+            db.select(Member).where(Member.cooperative_id == coop.id), **args))
         reveal = _reveal(coop)
         return present(paginate(db.session, stmt, page, per_page),
                        lambda member: members.member_view(member, reveal))
