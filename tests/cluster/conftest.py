@@ -13,6 +13,7 @@ the races, and the audit chains are verified on every node last.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -56,7 +57,13 @@ def cluster():
         pytest.fail(f"COOP_CLUSTER=1 but no cluster: {env_file} is missing "
                     "(make cluster-up)", pytrace=False)
     found = Cluster(directory, read_env_file(env_file))
-    down = [base for base in [found.entry, *found.apps] if not found.ready(base)]
+    # A loaded machine may hold a /readyz for seconds: a server gets 30 s to answer.
+    deadline = time.monotonic() + 30
+    down = [found.entry, *found.apps]
+    while down and time.monotonic() < deadline:
+        down = [base for base in down if not found.ready(base)]
+        if down:
+            time.sleep(1)
     if down:
         pytest.fail(f"COOP_CLUSTER=1 but the cluster does not answer: {down} not ready "
                     f"(deploy/cluster.sh status)", pytrace=False)
