@@ -99,8 +99,8 @@ def _engine_options(uri: str) -> dict:
     # hide_parameters: a database error's text never carries the statement's values (a
     # payout line's payee name and encrypted account) into a log line or a traceback.
     if uri.startswith("mysql"):
-        # No pool_pre_ping: a ping is one more exchange on every checkout, a fifth of a
-        # small read. Connections are recycled by age instead (well inside the server's
+        # No pool_pre_ping: a ping is one more exchange on every checkout, a large part
+        # of a small read. Connections are recycled by age instead (well inside the server's
         # wait_timeout), and one found dropped is replaced and the request's first read
         # retried (auth.policy.authenticate). Isolation (READ COMMITTED), autocommit and
         # the reset on return are coop/dbconn.py's: create_app() installs it.

@@ -36,11 +36,11 @@ def paginate(session, stmt, page: int, per_page: int, *, scalars: bool = True) -
     page of objects carries its total in the same query, as an uncorrelated scalar
     subquery (`(SELECT count(*) FROM (<the filter>))`) the server evaluates once, from
     the index: one statement. Not `COUNT(*) OVER ()`, which makes the server read every
-    matching row in full before the LIMIT (2–3 ms for a cooperative of 500 members, against
-    0.3–0.9 ms: docs/performance.md). Only a page past the end (no row to carry it) asks
-    for the total on its own. Rows of several columns (`scalars=False`) and DISTINCT
-    queries keep the separate COUNT, which a page that is neither empty nor full (the
-    last one: its offset plus its length) still saves.
+    matching row in full before the LIMIT (several times slower on a large cooperative:
+    docs/performance.md, "Round trips and drivers"). Only a page past the end (no row to
+    carry it) asks for the total on its own. Rows of several columns (`scalars=False`)
+    and DISTINCT queries keep the separate COUNT, which a page that is neither empty nor
+    full (the last one: its offset plus its length) still saves.
     """
     offset = (page - 1) * per_page
     if scalars and isinstance(stmt, Select) and not stmt._distinct:
