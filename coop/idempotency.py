@@ -42,8 +42,11 @@ HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 IN_PROGRESS = "in_progress"
 DONE = "done"
-# Longer than any request may run: gunicorn kills a worker silent for 60 s.
-DEFAULT_LEASE_SECONDS = 120
+# Longer than any request may run: gunicorn kills a worker silent for 60 s (GUNICORN_TIMEOUT),
+# plus 15 s for the app servers' clocks to disagree. Not much longer: a request cut off
+# with its database node (a claim committed, the node gone before the answer) holds its
+# key until then, and the client's retries answer 409 "in progress" meanwhile.
+DEFAULT_LEASE_SECONDS = 75
 
 
 class IdempotencyRecord(db.Model):
