@@ -213,15 +213,20 @@ def filter_members(stmt, *, status=None, member_type=None, q=None, id_card_no=No
     return stmt.order_by(Member.id)
 
 
+# What `member_view` shows. The option is built once: building it is a fair part of a
+# page's CPU (docs/performance.md, "CPU per request"), and an option is immutable.
+SHOWN = load_only(
+    Member.id, Member.cooperative_id, Member.name, Member.member_type,
+    Member.id_card_masked, Member.phone, Member.joined_on, Member.left_on,
+    Member.leave_reason, Member.status, Member.bank_name, Member.bank_account_masked,
+    Member.created_at)
+
+
 def shown_columns(stmt):
     """Load only what `member_view` shows: a list of members never reads the encrypted
     ID card and bank account, their lookup hashes and the rest (less to send, parse and
     track per row)."""
-    return stmt.options(load_only(
-        Member.id, Member.cooperative_id, Member.name, Member.member_type,
-        Member.id_card_masked, Member.phone, Member.joined_on, Member.left_on,
-        Member.leave_reason, Member.status, Member.bank_name, Member.bank_account_masked,
-        Member.created_at))
+    return stmt.options(SHOWN)
 
 
 def member_view(member: Member, reveal_phone: bool) -> dict:

@@ -49,6 +49,12 @@ SCRIPTS = {
     "city.py": (["--counties", "2", "--coops", "3", "--members", "10", "--rounds", "1"], [
         rf"GET /reports/dashboard\?city_id: median {NUMBER} ms",
         rf"figures_of_counties alone: median {NUMBER} ms"]),
+    "request_cpu.py": (["--coops", "2", "--members", "20", "--requests", "20",
+                        "--rounds", "1"], [
+        rf"minimal JWT\+ORM +CPU per request: best +{NUMBER} µs",
+        rf"object read +CPU per request: best +{NUMBER} µs",
+        rf"members page +CPU per request: best +{NUMBER} µs",
+        rf"applications page +CPU per request: best +{NUMBER} µs"]),
     "load.py": (["--coops", "2", "--members", "20", "--duration", "1", "--rounds", "1",
                  "--connections", "4"], [
         rf"c=4 +object read +{NUMBER} req/s +p50 +{NUMBER} ms",
