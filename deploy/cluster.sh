@@ -138,7 +138,8 @@ everything_up() {
     pid_alive "$STATE/app$n/gunicorn.pid" || return 1
     http_ok "http://127.0.0.1:$(app_port "$n")/readyz" || return 1
   done
-  cluster_formed && pid_alive "$STATE/nginx/nginx.pid" && pid_alive "$STATE/s3/moto.pid" \
+  cluster_formed && pid_alive "$STATE/nginx/nginx.pid" && pid_alive "$STATE/nginx/watch.pid" \
+    && pid_alive "$STATE/s3/moto.pid" \
     && http_ok "http://127.0.0.1:$ENTRY_PORT/readyz"
 }
 
@@ -219,24 +220,25 @@ EOF
       export COOP_ENV=production GUNICORN_WORKERS="$APP_WORKERS" \
         GUNICORN_BIND="127.0.0.1:$(app_port "$n")" \
         GUNICORN_ACCESS_LOG="$STATE/app$n/access.log"
-      "$BIN/gunicorn" -c gunicorn.conf.py --daemon --pid "$STATE/app$n/gunicorn.pid" \
+      "$BIN/gunicorn" -c gunicorn.conf.py --daemon --capture-output --pid "$STATE/app$n/gunicorn.pid" \
         --error-logfile "$STATE/app$n/error.log" wsgi:app
     ) || die "app server $n did not start: $STATE/app$n/error.log"
   done
 
   mkdir -p "$STATE/nginx/tmp"
-  local servers=""
-  for n in "${NODES[@]}"; do
-    servers+="        server 127.0.0.1:$(app_port "$n") max_fails=2 fail_timeout=5s;"$'\n'
-  done
-  awk -v servers="$servers" '/@UPSTREAM_SERVERS@/ { printf "%s", servers; next } { print }' \
-    "$ROOT/deploy/nginx.conf.in" >"$STATE/nginx/nginx.conf.tmp"
-  render "$STATE/nginx/nginx.conf.tmp" "$STATE/nginx/nginx.conf" \
+  local ports=()
+  for n in "${NODES[@]}"; do ports+=("$(app_port "$n")"); done
+  # Every server listed as up; entry-watch.sh marks the unready ones down from now on.
+  for port in "${ports[@]}"; do
+    echo "server 127.0.0.1:$port max_fails=2 fail_timeout=5s;"
+  done >"$STATE/nginx/upstream.conf"
+  render "$ROOT/deploy/nginx.conf.in" "$STATE/nginx/nginx.conf" \
     STATE="$STATE" ENTRY_PORT="$ENTRY_PORT"
-  rm "$STATE/nginx/nginx.conf.tmp"
   chown -R nobody "$STATE/nginx/tmp" 2>/dev/null || true
   nginx -e "$STATE/nginx/error.log" -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" \
     || die "nginx did not start: $STATE/nginx/error.log"
+  setsid "$ROOT/deploy/entry-watch.sh" "$STATE" "${ports[@]}" </dev/null >/dev/null 2>&1 &
+  echo $! >"$STATE/nginx/watch.pid"
 
   wait_for 30 "the local S3 on :$S3_PORT" http_ok "http://127.0.0.1:$S3_PORT/moto-api/"
   curl -fsS -o /dev/null -X PUT "http://127.0.0.1:$S3_PORT/$S3_BUCKET" \
@@ -277,6 +279,7 @@ cmd_down() {
   if [ -e "$STATE" ] && [ ! -e "$STATE/.coop-cluster" ]; then
     die "$STATE is not a cluster state directory; not removing it"
   fi
+  stop_pidfile "$STATE/nginx/watch.pid" 5
   stop_pidfile "$STATE/nginx/nginx.pid" 10
   for n in "${NODES[@]}"; do stop_pidfile "$STATE/app$n/gunicorn.pid" 15 & done
   stop_pidfile "$STATE/s3/moto.pid" 10 &

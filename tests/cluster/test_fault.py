@@ -33,6 +33,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 import coop.clock as clock
 from tests.cluster.cluster import call, new_key, report, statuses
@@ -41,9 +42,17 @@ JOBS = 100
 THREADS = 8
 KILL_AFTER = 60
 KILLED = 2
-# A try cut off by the kill holds its key for the idempotency lease (120 s by default):
+# A try cut off by the kill holds its key for the idempotency lease (75 s by default):
 # its retries answer 409 until then. Beyond that a request is stuck, and the test fails.
-GIVE_UP_SECONDS = 150
+GIVE_UP_SECONDS = 105
+# The entry point's watch (deploy/entry-watch.sh) asks every app server's /readyz each
+# second; within this long after the kill it has stopped sending to the dead node's server.
+# Most of it is Galera's own: the survivors wait evs.suspect_timeout (5 s) before they
+# declare the node gone, and their reads (wsrep_sync_wait) wait with them.
+ENTRY_NOTICES_SECONDS = 15
+# Consecutive clean answers through the entry point that show it: with the dead node's
+# server still in the round-robin, 20 in a row would happen by chance once in 3,000.
+IN_A_ROW = 20
 
 
 def clean_retryable(answer) -> bool:
@@ -138,6 +147,7 @@ def test_a_node_killed_in_a_burst_of_money_writes_loses_nothing_and_rejoins(clus
         killed_at["answered"] = burst.answered
         kill_node(cluster, KILLED)
         killed_at["t"] = time.perf_counter()
+        killed_at["entry_clean_after"] = entry_clean_after(cluster, killed_at["t"])
 
     started = time.perf_counter()
     watcher = threading.Thread(target=killer, daemon=True)
@@ -148,6 +158,10 @@ def test_a_node_killed_in_a_burst_of_money_writes_loses_nothing_and_rejoins(clus
         watcher.join(timeout=30)
         assert "t" in killed_at, f"node {KILLED} was not killed ({burst.answered} answers)"
         burst_seconds = time.perf_counter() - started
+        # The entry point stopped sending to the server whose node died.
+        assert killed_at["entry_clean_after"] is not None, (
+            f"the entry point still sends to app server {KILLED} "
+            f"{ENTRY_NOTICES_SECONDS} s after its node died")
 
         # Every request succeeded or got a clean error, and was then asked again until done.
         assert burst.unclean == [], burst.unclean
@@ -204,6 +218,14 @@ def test_a_node_killed_in_a_burst_of_money_writes_loses_nothing_and_rejoins(clus
             break
         time.sleep(0.3)
     assert cluster.ready(base), f"app server {KILLED} not ready after its node rejoined"
+    # ... and the entry point sends to it again.
+    back = f"127.0.0.1:{base.rsplit(':', 1)[1]}"
+    for _ in range(30):
+        if back in _entry_upstreams_up(cluster):
+            break
+        time.sleep(0.5)
+    assert back in _entry_upstreams_up(cluster), (
+        f"the entry point does not send to app server {KILLED} again after its node rejoined")
     member_id = demo.farmers[coop_id][0]
     edit = call(base, "PATCH", f"/members/{member_id}", demo.manager1.token,
                 json={"phone": "13912345678"})
@@ -212,8 +234,34 @@ def test_a_node_killed_in_a_burst_of_money_writes_loses_nothing_and_rejoins(clus
            f"{burst_seconds:.1f} s, node {KILLED} killed after {killed_at['answered']} "
            f"answers and down {down_seconds:.1f} s; errors met and asked again {errors} "
            f"({key_held} of the 409s: the key still held by a cut-off try), replayed answers "
-           f"{replays}; all {JOBS} jobs done once, no write lost; "
+           f"{replays}; the entry point stopped sending to app server {KILLED} "
+           f"{killed_at['entry_clean_after']:.1f} s after the kill; "
+           f"all {JOBS} jobs done once, no write lost; "
            f"rejoined in {rejoin_seconds:.1f} s, nodes equal: {held}")
+
+
+def entry_clean_after(cluster, since: float) -> float | None:
+    """Seconds from `since` until IN_A_ROW readiness checks through the entry point in a
+    row answered 200 (the dead node's server answers 503), or None if that never happened
+    within ENTRY_NOTICES_SECONDS."""
+    in_a_row = 0
+    while time.perf_counter() - since < ENTRY_NOTICES_SECONDS:
+        try:
+            ok = requests.get(cluster.entry + "/readyz", timeout=5).status_code == 200
+        except requests.RequestException:
+            ok = False
+        in_a_row = in_a_row + 1 if ok else 0
+        if in_a_row >= IN_A_ROW:
+            return time.perf_counter() - since
+        time.sleep(0.05)
+    return None
+
+
+def _entry_upstreams_up(cluster) -> set[str]:
+    """The app servers the entry point sends to now (its upstream list, written by
+    deploy/entry-watch.sh)."""
+    lines = (cluster.dir / "nginx" / "upstream.conf").read_text().splitlines()
+    return {line.split()[1] for line in lines if line.startswith("server") and " down;" not in line}
 
 
 def _dead(cluster, n: int) -> bool:
