@@ -27,7 +27,10 @@ RATE_LIMIT_SETTINGS = (
 ATTACHMENT_STORES = ("local", "s3")
 # The S3-compatible store (coop/storage.py). No endpoint means AWS itself.
 S3_SETTINGS = ("S3_ENDPOINT_URL", "S3_BUCKET", "S3_REGION", "S3_ACCESS_KEY_ID",
-               "S3_SECRET_ACCESS_KEY", "S3_PREFIX")
+               "S3_SECRET_ACCESS_KEY", "S3_PREFIX", "S3_ADDRESSING_STYLE")
+# path: http://host/bucket/key (MinIO, COS, AWS); virtual: http://bucket.host/key, the
+# only style Aliyun OSS accepts.
+S3_ADDRESSING_STYLES = ("path", "virtual")
 S3_REQUIRED = ("S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
 
 
@@ -174,6 +177,7 @@ def load_config(env=None) -> dict:
     for name in S3_SETTINGS:
         cfg[name] = env.get(name) or ""
     cfg["S3_REGION"] = cfg["S3_REGION"] or "us-east-1"
+    cfg["S3_ADDRESSING_STYLE"] = cfg["S3_ADDRESSING_STYLE"] or "path"
     check_storage(cfg)
     for name in ("INVITE_TTL_HOURS", "WECHAT_BIND_TOKEN_SECONDS", "MEMBER_IMPORT_MAX_ROWS",
                  "MEMBER_IMPORT_MAX_BYTES", "NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF_SECONDS",
@@ -206,6 +210,10 @@ def check_storage(cfg) -> None:
     if endpoint and (parts.scheme not in ("http", "https") or not parts.netloc
                      or "@" in parts.netloc):
         raise ConfigError(f"S3_ENDPOINT_URL must be an http(s) URL, got {endpoint!r}")
+    style = cfg.get("S3_ADDRESSING_STYLE") or "path"
+    if style not in S3_ADDRESSING_STYLES:
+        raise ConfigError(f"S3_ADDRESSING_STYLE must be one of "
+                          f"{', '.join(S3_ADDRESSING_STYLES)}, got {style!r}")
 
 
 def check_production_secrets(cfg: dict) -> None:

@@ -161,13 +161,14 @@ class S3Store:
 
     def __init__(self, bucket: str, *, access_key_id: str, secret_access_key: str,
                  endpoint_url: str | None = None, region: str = "us-east-1",
-                 prefix: str = ""):
+                 prefix: str = "", addressing_style: str = "path"):
         self.bucket = bucket
         # "attachments", "/attachments/" → "attachments/": the key never starts with "/"
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self._settings = {"endpoint_url": endpoint_url or None, "region_name": region,
                           "aws_access_key_id": access_key_id,
                           "aws_secret_access_key": secret_access_key}
+        self.addressing_style = addressing_style
         self._client = None
         self._lock = threading.Lock()
 
@@ -177,7 +178,8 @@ class S3Store:
                    secret_access_key=config["S3_SECRET_ACCESS_KEY"],
                    endpoint_url=config.get("S3_ENDPOINT_URL") or None,
                    region=config.get("S3_REGION") or "us-east-1",
-                   prefix=config.get("S3_PREFIX") or "")
+                   prefix=config.get("S3_PREFIX") or "",
+                   addressing_style=config.get("S3_ADDRESSING_STYLE") or "path")
 
     @property
     def client(self):
@@ -190,6 +192,7 @@ class S3Store:
                         connect_timeout=CONNECT_TIMEOUT_SECONDS,
                         read_timeout=READ_TIMEOUT_SECONDS,
                         retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+                        s3={"addressing_style": self.addressing_style},
                         # The CRC checksums botocore now adds by default are refused by
                         # several S3-compatible servers; the upload carries Content-MD5
                         # and every read is checked against its SHA-256 instead.

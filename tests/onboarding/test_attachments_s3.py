@@ -71,6 +71,7 @@ def test_the_s3_store_is_read_from_the_environment(s3):
      "S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY"),
     ({"S3_ENDPOINT_URL": "minio.county.local:9000"}, "S3_ENDPOINT_URL"),
     ({"ATTACHMENT_STORE": "nfs"}, "ATTACHMENT_STORE"),
+    ({"S3_ADDRESSING_STYLE": "host"}, "S3_ADDRESSING_STYLE"),
 ])
 def test_a_misconfigured_store_is_refused_at_startup(s3, monkeypatch, change, named):
     env = {**s3.config("coop-files"), **change}
@@ -80,6 +81,25 @@ def test_a_misconfigured_store_is_refused_at_startup(s3, monkeypatch, change, na
         monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=named):
         create_app(TEST_CONFIG)
+
+
+@pytest.mark.parametrize("style, url", [
+    ("", "https://oss-cn-qingdao.aliyuncs.com/coop-files/county/ab/cd/"),
+    ("path", "https://oss-cn-qingdao.aliyuncs.com/coop-files/county/ab/cd/"),
+    # Aliyun OSS refuses the path style: the bucket must be in the host name.
+    ("virtual", "https://coop-files.oss-cn-qingdao.aliyuncs.com/county/ab/cd/"),
+])
+def test_the_addressing_style_puts_the_bucket_where_the_store_expects_it(style, url):
+    cfg = load_config({"ATTACHMENT_STORE": "s3", "S3_BUCKET": "coop-files",
+                       "S3_PREFIX": "county", "S3_ACCESS_KEY_ID": "k",
+                       "S3_SECRET_ACCESS_KEY": "s", "S3_REGION": "oss-cn-qingdao",
+                       "S3_ENDPOINT_URL": "https://oss-cn-qingdao.aliyuncs.com",
+                       "S3_ADDRESSING_STYLE": style})
+    store = storage.S3Store.from_config(cfg)
+    digest = "abcd" + "0" * 60
+    signed = store.client.generate_presigned_url(
+        "get_object", Params={"Bucket": store.bucket, "Key": store.key(digest)})
+    assert signed.startswith(url + digest + "?"), signed
 
 
 # --- the store ----------------------------------------------------------------------------
