@@ -50,8 +50,8 @@ class Parser(FlaskParser):
 class Blueprint(SmorestBlueprint):
     """flask-smorest's Blueprint whose response schemas dump through `CompiledDump`, and
     whose argument schemas are instantiated once: given a class, webargs builds a new
-    instance on every request (a tenth of a page's CPU went to the query arguments), and
-    a marshmallow 4 schema keeps no state between loads."""
+    instance on every request, a measurable part of a list's CPU (docs/performance.md,
+    "CPU per request"), and a marshmallow 4 schema keeps no state between loads."""
 
     ARGUMENTS_PARSER = Parser()
 
