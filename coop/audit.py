@@ -322,17 +322,32 @@ class VerifyResult:
 _LOG = AuditEntry.__table__
 _WALK = (select(_LOG).where(_LOG.c.chain == bindparam("chain"), _LOG.c.seq > bindparam("after"))
          .order_by(_LOG.c.seq))
+_ALL_HEADS = select(_HEAD.c.chain, _HEAD.c.seq, _HEAD.c.hash)
+# A plain read (no FOR UPDATE): verify never locks what writers need.
+_REREAD_HEAD = select(_HEAD.c.seq).where(_HEAD.c.chain == bindparam("chain"))
 
 
 def _walk_chain(session: Session, chain: str, head, batch: int):
-    """Verify one chain; returns (rows checked, None) or (rows checked, (bad seq, reason))."""
-    prev, expected, checked = GENESIS, 1, 0
-    while True:
+    """Verify one chain up to its head as read at verify's boundary (`head`, or None for
+    a chain with rows and no head); returns (rows checked, None) or (rows checked,
+    (bad seq, reason)).
+
+    Rows past the boundary head are ones appended after it (checked by the next run),
+    unless they are still past the head when it is read again after them: a writer
+    inserts its rows and moves the head in one transaction, so a committed row beyond a
+    head read later than that row is a head set back by hand (a hidden truncation, and
+    the next append would collide with the row)."""
+    upto = None if head is None else head[0]
+    prev, expected, checked, beyond = GENESIS, 1, 0, None
+    while beyond is None:
         rows = session.execute(_WALK.limit(batch),
                                {"chain": chain, "after": expected - 1}).all()
         if not rows:
             break
         for row in rows:
+            if upto is not None and row.seq > upto:
+                beyond = rows[-1].seq   # the furthest row this read saw past the head
+                break
             if row.seq != expected:
                 return checked, (row.seq,
                                  "deleted or reordered: expected sequence %d here" % expected)
@@ -348,27 +363,53 @@ def _walk_chain(session: Session, chain: str, head, batch: int):
     if head is None:
         return checked, (1, "no head: this chain's head row is missing")
     if head != (checked, prev):
-        return checked, (checked + 1, "deleted: rows after sequence %d are missing" % checked)
+        # Every row up to the boundary head committed with it (or before it): a shorter
+        # walk is a cut-off end, a different last hash an edited head.
+        if checked < head[0]:
+            return checked, (checked + 1,
+                             "deleted: rows after sequence %d are missing" % checked)
+        return checked, (checked, "head does not match: its hash is not the last row's")
+    if beyond is not None:
+        now = session.execute(_REREAD_HEAD, {"chain": chain}).scalar()
+        if now is None or now < beyond:
+            return checked, (beyond, "head set back: row %d is past the head (sequence %s)"
+                             % (beyond, now))
     return checked, None
 
 
 def verify(session: Session, batch: int = 5000) -> VerifyResult:
     """Recompute every chain in (chain, seq) order; report the first row that does not
-    fit, naming its chain, then any chain whose head and opening do not match."""
-    heads = {r.chain: (r.seq, r.hash)
-             for r in session.execute(select(_HEAD.c.chain, _HEAD.c.seq, _HEAD.c.hash))}
+    fit, naming its chain, then any chain whose head and opening do not match.
+
+    Exact on a live database, with no long-lived snapshot (which would hold back InnoDB's
+    and Galera's purge for the whole walk) and without stopping writers: the heads, all
+    read by ONE statement first, are the boundary. Each chain is verified up to its head's
+    seq and must end on its head's hash (rows appended later are for the next run), and
+    the index is judged at the same boundary: openings in the root up to the root head's
+    seq must each have a head in that read, and each head read must have one of them. A
+    chain opened after the boundary has neither (its head was not read, its opening is
+    past the root's boundary), so it is simply not judged yet."""
+    heads = {r.chain: (r.seq, r.hash) for r in session.execute(_ALL_HEADS)}
     logged = set(session.execute(select(_LOG.c.chain).distinct()).scalars())
     total = 0
     for chain in sorted(heads.keys() | logged, key=_lock_order):
-        checked, bad = _walk_chain(session, chain, heads.get(chain), batch)
+        head = heads.get(chain)
+        if head is None and session.execute(_REREAD_HEAD, {"chain": chain}).first():
+            # Rows and head commit together: a head there now, with rows read before it,
+            # is a chain opened after the boundary.
+            continue
+        checked, bad = _walk_chain(session, chain, head, batch)
         total += checked
         if bad:
             return VerifyResult(False, total, bad[0], bad[1], chain)
-    # The root's openings (each verified above) are the index the heads must equal.
+    # The root's openings up to the boundary (each verified above) are the index the
+    # heads must equal.
+    root_seq = heads[ROOT][0] if ROOT in heads else 0
     opened = {}
     for name, action, seq in session.execute(
             select(_LOG.c.object_id, _LOG.c.action, _LOG.c.seq)
-            .where(_LOG.c.chain == ROOT, _LOG.c.action.in_((CHAIN_OPEN, CHAIN_FOLD)))
+            .where(_LOG.c.chain == ROOT, _LOG.c.action.in_((CHAIN_OPEN, CHAIN_FOLD)),
+                   _LOG.c.seq <= root_seq)
             .order_by(_LOG.c.seq)):
         if action == CHAIN_OPEN:
             opened[name] = seq
