@@ -46,7 +46,10 @@ implied, and the rows written before 0007 keep the hashes they were written with
 `verify()` walks each chain in (chain, seq) order, never by id (a Galera cluster's ids
 step by its node count and are not commit order), names the chain and the first row that
 was edited, deleted or moved, compares each chain's end to its head (a truncated end),
-and checks that the set of heads is the set of opened chains (a deleted chain).
+and checks that the set of heads is the set of opened chains (a deleted chain). It runs
+on a live database without stopping writers or holding a snapshot: the heads, read by one
+statement first, are its boundary; each chain is judged up to its head's seq, and rows
+appended after that are left for the next run (docs/domain/audit.md).
 """
 from __future__ import annotations
 
