@@ -45,9 +45,11 @@ class S3Server:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"moto_server exited: {self.log.read_text()}"
             try:
-                requests.get(self.url, timeout=1)
+                requests.get(self.url, timeout=5)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:
+                # Refused (not listening yet) or slow: moto's first answer imports its
+                # services, which on a cold CI machine took longer than a second.
                 time.sleep(0.1)
         self.stop()
         raise AssertionError(f"moto_server did not answer within {START_SECONDS} s")
