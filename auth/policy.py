@@ -19,7 +19,7 @@ import functools
 from dataclasses import dataclass
 
 from flask import g, request
-from sqlalchemy import and_, bindparam, false, or_, select
+from sqlalchemy import and_, bindparam, false, or_, select, true
 from sqlalchemy.exc import DBAPIError
 
 from auth.models import ROLES, RoleAssignment, TokenFamily, User
@@ -197,23 +197,51 @@ def load_scoped(model, obj_id, roles=None):
     roles = roles if roles is not None else g.get("policy_roles", ANY_USER)
     if not isinstance(obj_id, int) or isinstance(obj_id, bool) or not 0 < obj_id <= MAX_ID:
         raise NotFound()
-    obj = db.session.get(model, obj_id)
+    obj = db.session.execute(_by_id(model), {"id": obj_id}).scalar_one_or_none()
     if obj is None or not in_scope(obj, roles):
         raise NotFound()
     return obj
 
 
+@functools.cache
+def _by_id(model):
+    """`model` by its id, the statement built once: `session.get` builds and hashes one
+    per call, a fair part of an object read's CPU (docs/performance.md)."""
+    return select(model).where(model.id == bindparam("id"))
+
+
 def scoped(stmt, model, roles=None):
     """Restrict a SELECT on `model` to the caller's scope, in SQL."""
+    attrs, values = scope_of(model, roles)
+    return stmt if attrs is None else stmt.where(scope_clause(model, attrs, values))
+
+
+def scope_of(model, roles=None) -> tuple[tuple[str, ...] | None, dict]:
+    """The caller's scope on `model` as (the scope attributes it filters on, their ids by
+    bind parameter name); None for no restriction (a superuser). A list built once per
+    shape (coop/pagination.py, PageQuery) keys on the attributes and binds the ids."""
     if g.caller.is_superuser:
-        return stmt
+        return None, {}
     roles = roles if roles is not None else g.get("policy_roles", ANY_USER)
-    clauses = []
+    ids: dict[str, set] = {}
     for grant in grants_for(roles):
-        column = getattr(model, SCOPE_ATTR.get(grant.scope_type, ""), None)
-        if column is not None:
-            clauses.append(column == grant.scope_id)
-    return stmt.where(or_(*clauses) if clauses else false())
+        attr = SCOPE_ATTR.get(grant.scope_type, "")
+        if getattr(model, attr, None) is not None:
+            ids.setdefault(attr, set()).add(grant.scope_id)
+    return tuple(sorted(ids)), {f"scope_{attr}": sorted(v) for attr, v in ids.items()}
+
+
+def scope_clause(model, attrs: tuple[str, ...] | None, values: dict | None = None):
+    """The WHERE clause of a scope `scope_of` gave: its ids bound now from `values`, or
+    left as parameters for each execution."""
+    if attrs is None:
+        return true()
+    if not attrs:
+        return false()
+    return or_(*(getattr(model, attr).in_(
+        bindparam(f"scope_{attr}", expanding=True,
+                  **({"value": values[f"scope_{attr}"]} if values is not None else {})))
+        for attr in attrs))
 
 
 def has_grant(role: str, scope_type: str, scope_id: int, department: str | None = None) -> bool:

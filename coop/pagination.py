@@ -1,10 +1,10 @@
 """Pagination in the body (CONTRACT §0): {items, page, per_page, total}."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from coop.fields import Integer
 
@@ -30,36 +30,84 @@ def page_schema(item_schema: type[Schema]) -> type[Schema]:
 
 
 def paginate(session, stmt, page: int, per_page: int, *, scalars: bool = True) -> dict:
-    """One page of `stmt` and the total number of rows its filter matches.
+    """One page of `stmt` and the total number of rows its filter matches (a statement
+    built for this request; a list read often builds it once: `PageQuery`)."""
+    return PageQuery(stmt, scalars=scalars).page(session, page, per_page)
+
+
+class PageQuery:
+    """A list's page statements, derived from its SELECT once.
 
     On a round-trip-bound database each statement is most of a small list's cost, so a
-    page of objects carries its total in the same query, as an uncorrelated scalar
-    subquery (`(SELECT count(*) FROM (<the filter>))`) the server evaluates once, from
-    the index: one statement. Not `COUNT(*) OVER ()`, which makes the server read every
-    matching row in full before the LIMIT (several times slower on a large cooperative:
+    page carries its total in the same query, as an uncorrelated scalar subquery
+    (`(SELECT count(*) FROM (<the filter>))`) the server evaluates once, from the index:
+    one statement. Not `COUNT(*) OVER ()`, which makes the server read every matching row
+    in full before the LIMIT (several times slower on a large cooperative:
     docs/performance.md, "Round trips and drivers"). Only a page past the end (no row to
-    carry it) asks for the total on its own. Rows of several columns (`scalars=False`)
-    and DISTINCT queries keep the separate COUNT, which a page that is neither empty nor
-    full (the last one: its offset plus its length) still saves.
+    carry it) asks for the total on its own. DISTINCT queries, and rows of several columns
+    from a statement built per request (`paginate(..., scalars=False)`: their callers
+    read the rows by position), keep the separate COUNT, which a page that is neither
+    empty nor full (the last one: its offset plus its length) still saves.
+
+    Building and hashing a statement costs more CPU than running it on a small page
+    (docs/performance.md, "CPU per request"), so the busiest lists keep one PageQuery per
+    shape of their filters, its values passed as bind parameters (`page(..., params)`).
+    Such a list selects the columns it shows (`rows=True`): its items are the rows, read
+    by name, each also carrying the page's total as `page_total`.
     """
-    offset = (page - 1) * per_page
-    if scalars and isinstance(stmt, Select) and not stmt._distinct:
-        total = select(func.count()).select_from(stmt.order_by(None).subquery())
-        rows = session.execute(stmt.add_columns(total.scalar_subquery().label("page_total"))
-                               .limit(per_page).offset(offset)).all()
-        items = [row[0] for row in rows]
-        if rows:
-            return {"items": items, "page": page, "per_page": per_page,
-                    "total": rows[0][-1]}
-    else:
-        result = session.execute(stmt.limit(per_page).offset(offset))
-        items = result.scalars().all() if scalars else result.all()
-    if 0 < len(items) < per_page or (page == 1 and not items):
-        total = offset + len(items)
-    else:
-        total = session.execute(
-            select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+    LIMIT = bindparam("page_limit")
+    OFFSET = bindparam("page_offset")
+
+    def __init__(self, stmt: Select, *, scalars: bool = True, rows: bool = False):
+        self.stmt = stmt
+        self.objects = scalars and not rows
+        self.rows = rows
+
+    # Each derived statement is built when first needed, then kept with the PageQuery.
+    @cached_property
+    def count(self) -> Select:
+        return select(func.count()).select_from(self.stmt.order_by(None).subquery())
+
+    @cached_property
+    def with_total(self) -> Select | None:
+        if not (self.objects or self.rows) or not isinstance(self.stmt, Select) \
+                or self.stmt._distinct:
+            return None
+        return (self.stmt.add_columns(self.count.scalar_subquery().label("page_total"))
+                .limit(self.LIMIT).offset(self.OFFSET))
+
+    @cached_property
+    def plain(self) -> Select:
+        return self.stmt.limit(self.LIMIT).offset(self.OFFSET)
+
+    def _execute(self, session, stmt, params):
+        if self.rows:
+            # Columns, not objects: past the ORM's per-statement work, straight to the
+            # connection. Flushed first, as the session would (an autoflush) — a list
+            # read after a write in the same request sees that write.
+            session.flush()
+            return session.connection().execute(stmt, params)
+        return session.execute(stmt, params)
+
+    def page(self, session, page: int, per_page: int, params: dict | None = None) -> dict:
+        offset = (page - 1) * per_page
+        values = {**(params or {}), "page_limit": per_page, "page_offset": offset}
+        if self.with_total is not None:
+            rows = self._execute(session, self.with_total, values).all()
+            if rows:
+                items = [row[0] for row in rows] if self.objects else rows
+                return {"items": items, "page": page, "per_page": per_page,
+                        "total": rows[0][-1]}
+            items = []
+        else:
+            result = self._execute(session, self.plain, values)
+            items = result.scalars().all() if self.objects else result.all()
+        if 0 < len(items) < per_page or (page == 1 and not items):
+            total = offset + len(items)
+        else:
+            total = self._execute(session, self.count, values).scalar_one()
+        return {"items": items, "page": page, "per_page": per_page, "total": total}
 
 
 def present(page: dict, view) -> dict:

@@ -33,7 +33,7 @@ from coop.payouts.services import with_totals
 from coop.places.models import County, Town, Village
 from coop.registry import members
 from coop.registry.cooperatives import filter_cooperatives
-from coop.registry.models import COOP_STATUSES, Cooperative, Member
+from coop.registry.models import COOP_STATUSES, Cooperative
 from coop.reports import tasks
 from coop.reports.dashboard import DEFAULT_INCOME_THRESHOLDS_FEN, dashboard
 from coop.reports.routes import payout_report_file, scope_object
@@ -345,8 +345,7 @@ def cooperatives():
 @bp.route("/cooperatives/<int:coop_id>")
 @access(COUNTY, Cooperative, "coop_id")
 def cooperative(coop):
-    stmt = select(Member).where(Member.cooperative_id == coop.id).order_by(Member.id)
-    page = paginate(db.session, stmt, _page(), PER_PAGE)
+    page = members.members_page(db.session, coop.id, _page(), PER_PAGE)
     # The API's member view for a county role: ID card and account masked, phone masked.
     page["items"] = [members.member_view(m, False) for m in page["items"]]
     batches = list(db.session.execute(

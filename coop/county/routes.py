@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from auth.models import DEPARTMENTS
 from auth.policy import (COOP_READ, COOP_WRITE, COUNTY, COUNTY_FINANCE, COUNTY_MONEY, access,
-                         caller, current_user, grants_for, in_scope, require_reviewer_of, scoped)
+                         caller, current_user, grants_for, in_scope, require_reviewer_of,
+                         scope_of)
 import coop.clock as clock
 from coop.api import Blueprint
 from coop.county import evaluations, programs, rewards, subsidies
@@ -274,9 +275,9 @@ def submit_application(body, coop):
 @blp.response(200, page_schema(SubsidyApplicationOut))
 def applications(args):
     """Applications in the caller's scope, newest first, filtered in SQL."""
-    stmt = subsidies.applications_query(args.get("county_id"), args.get("status"))
-    return paginate(db.session, scoped(stmt, SubsidyApplication), args["page"],
-                    args["per_page"])
+    return subsidies.applications_page(db.session, args.get("county_id"), args.get("status"),
+                                       scope_of(SubsidyApplication), args["page"],
+                                       args["per_page"])
 
 
 @blp.route("/subsidy-applications/<int:application_id>")

@@ -10,10 +10,12 @@ committed to disbursed and writes a payout batch with one line (source "subsidy"
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from auth.policy import scope_clause
 import coop.audit as audit
 from coop.county.models import ApplicationStatus as Status
 from coop.county.models import Program, SubsidyApplication
@@ -21,6 +23,7 @@ from coop.county.programs import (FOUR_EYES_REQUIRED, mark_disbursed, program_of
                                   reserve)
 from coop.dbtypes import utcnow
 from coop.errors import Forbidden, RuleViolation, ValidationFailed
+from coop.pagination import PageQuery
 from coop.payouts.models import BatchStatus, LineStatus, PayoutLine
 from coop.payouts.services import Payee, create_batch
 from coop.registry.models import Cooperative
@@ -147,11 +150,26 @@ def disburse_application(session: Session, actor, app: SubsidyApplication, paid_
     return app
 
 
-def applications_query(county_id: int | None, status: str | None):
-    """The SELECT behind GET /subsidy-applications (the route adds the caller's scope)."""
-    stmt = select(SubsidyApplication).order_by(SubsidyApplication.id.desc())
-    if county_id is not None:
-        stmt = stmt.where(SubsidyApplication.county_id == county_id)
-    if status is not None:
-        stmt = stmt.where(SubsidyApplication.status == status)
-    return stmt
+def applications_page(session: Session, county_id: int | None, status: str | None,
+                      scope: tuple, page: int, per_page: int) -> dict:
+    """GET /subsidy-applications: a page of the applications in `scope` (the caller's,
+    `auth.policy.scope_of`), newest first, as rows."""
+    attrs, ids = scope
+    query = _applications(county_id is not None, status is not None, attrs)
+    result = query.page(session, page, per_page,
+                        {"county_id": county_id, "status": status, **ids})
+    result["items"] = [row._asdict() for row in result["items"]]
+    return result
+
+
+@lru_cache(maxsize=None)
+def _applications(by_county: bool, by_status: bool, scope_attrs) -> PageQuery:
+    """The list's statements for one shape of its filters and scope, built once."""
+    stmt = select(SubsidyApplication.__table__).order_by(SubsidyApplication.id.desc())
+    if by_county:
+        stmt = stmt.where(SubsidyApplication.county_id == bindparam("county_id"))
+    if by_status:
+        stmt = stmt.where(SubsidyApplication.status == bindparam("status"))
+    if scope_attrs is not None:
+        stmt = stmt.where(scope_clause(SubsidyApplication, scope_attrs))
+    return PageQuery(stmt, rows=True)

@@ -13,7 +13,7 @@ from auth.policy import COOP_READ, COOP_WRITE, MEMBER_READ, access, current_user
 from auth.schemas import InvitationOut
 from coop.extensions import db
 from coop.fields import NoBodyIn
-from coop.pagination import page_schema, paginate, present
+from coop.pagination import page_schema, present
 from coop.registry import members
 from coop.registry.importer import Limits, import_members
 from coop.registry.blueprint import blp
@@ -36,10 +36,8 @@ class Members(MethodView):
     def get(self, args, coop):
         """The member register (filters: status, member_type, name, exact ID card)."""
         page, per_page = args.pop("page"), args.pop("per_page")
-        stmt = members.shown_columns(members.filter_members(
-            db.select(Member).where(Member.cooperative_id == coop.id), **args))
         reveal = _reveal(coop)
-        return present(paginate(db.session, stmt, page, per_page),
+        return present(members.members_page(db.session, coop.id, page, per_page, **args),
                        lambda member: members.member_view(member, reveal))
 
     @access(COOP_WRITE, Cooperative, "coop_id")

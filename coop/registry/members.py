@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import date
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 import coop.audit as audit
 import coop.crypto as crypto
 from coop.errors import Conflict, RuleViolation, ValidationFailed
+from coop.pagination import PageQuery
 from coop.registry import people
 from coop.registry.cooperatives import ensure_open
 from coop.registry.models import Cooperative, Member
@@ -200,37 +202,50 @@ def leave(session: Session, actor, member: Member, on: date, reason: str) -> Mem
     return member
 
 
-def filter_members(stmt, *, status=None, member_type=None, q=None, id_card_no=None):
-    """List filters; an ID-card number is matched through its keyed hash."""
-    if status is not None:
-        stmt = stmt.where(Member.status == status)
-    if member_type is not None:
-        stmt = stmt.where(Member.member_type == member_type)
+def members_page(session: Session, cooperative_id: int, page: int, per_page: int, *,
+                 status=None, member_type=None, q=None, id_card_no=None) -> dict:
+    """A page of a cooperative's register, filtered, in id order, as rows of what
+    `member_view` shows: never the encrypted ID card and bank account, their lookup hashes
+    and the rest (less to send, parse and carry per row)."""
+    values = {"cooperative_id": cooperative_id, "status": status, "member_type": member_type}
     if q:
-        stmt = stmt.where(Member.name.contains(q.strip(), autoescape=True))
+        values["name_pattern"] = "%" + _like_escaped(q.strip()) + "%"
     if id_card_no:
-        stmt = stmt.where(Member.id_card_hash == crypto.blind_index(people.compact(id_card_no)))
-    return stmt.order_by(Member.id)
+        values["id_card_hash"] = crypto.blind_index(people.compact(id_card_no))
+    query = _members(status is not None, member_type is not None, bool(q), bool(id_card_no))
+    return query.page(session, page, per_page, values)
 
 
-# What `member_view` shows. The option is built once: building it is a fair part of a
-# page's CPU (docs/performance.md, "CPU per request"), and an option is immutable.
-SHOWN = load_only(
-    Member.id, Member.cooperative_id, Member.name, Member.member_type,
-    Member.id_card_masked, Member.phone, Member.joined_on, Member.left_on,
-    Member.leave_reason, Member.status, Member.bank_name, Member.bank_account_masked,
-    Member.created_at)
+def _like_escaped(text: str) -> str:
+    """`text` matched literally by LIKE … ESCAPE '/' (as SQLAlchemy's `autoescape`)."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
-def shown_columns(stmt):
-    """Load only what `member_view` shows: a list of members never reads the encrypted
-    ID card and bank account, their lookup hashes and the rest (less to send, parse and
-    track per row)."""
-    return stmt.options(SHOWN)
+# What `member_view` shows.
+SHOWN = (Member.id, Member.cooperative_id, Member.name, Member.member_type,
+         Member.id_card_masked, Member.phone, Member.joined_on, Member.left_on,
+         Member.leave_reason, Member.status, Member.bank_name, Member.bank_account_masked,
+         Member.created_at)
 
 
-def member_view(member: Member, reveal_phone: bool) -> dict:
-    """A member as responses show it: ID card and bank account always masked."""
+@lru_cache(maxsize=None)
+def _members(by_status: bool, by_type: bool, by_name: bool, by_id_card: bool) -> PageQuery:
+    """The register's statements for one shape of its filters, built once."""
+    stmt = select(*SHOWN).where(Member.cooperative_id == bindparam("cooperative_id"))
+    if by_status:
+        stmt = stmt.where(Member.status == bindparam("status"))
+    if by_type:
+        stmt = stmt.where(Member.member_type == bindparam("member_type"))
+    if by_name:
+        stmt = stmt.where(Member.name.like(bindparam("name_pattern"), escape="/"))
+    if by_id_card:
+        stmt = stmt.where(Member.id_card_hash == bindparam("id_card_hash"))
+    return PageQuery(stmt.order_by(Member.id), rows=True)
+
+
+def member_view(member, reveal_phone: bool) -> dict:
+    """A member (an object, or a row of `SHOWN`) as responses show it: ID card and bank
+    account always masked."""
     return {
         "id": member.id, "cooperative_id": member.cooperative_id, "name": member.name,
         "member_type": member.member_type, "id_card_no": member.id_card_masked,

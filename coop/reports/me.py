@@ -7,11 +7,12 @@ shares capability (register, member account), read-only.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from coop.pagination import paginate
+from coop.pagination import PageQuery
 from coop.payouts.models import PayoutLine
 from coop.registry.models import Cooperative, Member
 from coop.distribution.account import member_account
@@ -54,19 +55,26 @@ def my_shares(session: Session, members: list[tuple[Member, str]], as_of: date) 
 def my_payouts(session: Session, member_ids, page: int, per_page: int,
                year: int | None = None) -> dict:
     """The member's payout lines, newest first, one page at a time."""
+    result = _my_payouts(year is not None).page(
+        session, page, per_page, {"member_ids": sorted(set(member_ids)) or [0], "year": year})
+    result["items"] = [row._asdict() for row in result["items"]]
+    return result
+
+
+@lru_cache(maxsize=None)
+def _my_payouts(by_year: bool) -> PageQuery:
+    """The list's statements, with or without its year filter, built once."""
     stmt = (select(PayoutLine.id, PayoutLine.batch_id, PayoutLine.member_id,
                    PayoutLine.cooperative_id, Cooperative.name.label("cooperative_name"),
                    PayoutLine.source, PayoutLine.year, PayoutLine.amount_fen,
                    PayoutLine.status, PayoutLine.bank_name, PayoutLine.bank_account_masked,
                    PayoutLine.bank_ref, PayoutLine.paid_on, PayoutLine.reverses_id)
             .outerjoin(Cooperative, Cooperative.id == PayoutLine.cooperative_id)
-            .where(PayoutLine.member_id.in_(sorted(set(member_ids)) or [0]))
+            .where(PayoutLine.member_id.in_(bindparam("member_ids", expanding=True)))
             .order_by(PayoutLine.year.desc(), PayoutLine.id.desc()))
-    if year is not None:
-        stmt = stmt.where(PayoutLine.year == year)
-    result = paginate(session, stmt, page, per_page, scalars=False)
-    result["items"] = [row._asdict() for row in result["items"]]
-    return result
+    if by_year:
+        stmt = stmt.where(PayoutLine.year == bindparam("year"))
+    return PageQuery(stmt, rows=True)
 
 
 def my_accounts(session: Session, members: list[tuple[Member, str]], year: int | None,

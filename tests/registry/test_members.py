@@ -186,6 +186,11 @@ def test_list_filters(client, world, make):
                                                      headers=world.reader).get_json()["items"]]
     assert names("q=建国") == ["王建国"]
     assert names("member_type=enterprise") == ["李秀英"]
+    assert names("q=秀&member_type=enterprise&status=active") == ["李秀英"]
+    assert names("q=建国&member_type=enterprise") == []
+    # LIKE's wildcards and the escape character are searched for literally.
+    for literal in ("%25", "_", "/", "%2F%25", "\\"):
+        assert names(f"q={literal}") == [], literal
     assert client.get(f"{url}?per_page=101", headers=world.reader).status_code == 422
 
 
