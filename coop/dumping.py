@@ -83,7 +83,25 @@ def _converter(name: str, field: fields.Field):
             and not field.inner.many:
         inner = _nested(field.inner.schema)
         return lambda v: None if v is None else [inner(x) for x in v]
-    return lambda v: field._serialize(v, name, None)
+    serialize = field._serialize
+    same = _unchanged_type(field)
+    if same is not None:
+        # Skip the call for a value already of the type the field outputs.
+        return lambda v: v if v.__class__ is same else serialize(v, name, None)
+    return lambda v: serialize(v, name, None)
+
+
+def _unchanged_type(field: fields.Field) -> type | None:
+    """The type whose values `field` dumps unchanged: a str through marshmallow's own
+    `String._serialize`, an int through its `Number._serialize` of an integer field
+    not dumped as a string. DUMP_CROSSCHECK holds the shortcut to marshmallow."""
+    method = type(field)._serialize
+    if method is fields.String._serialize:
+        return str
+    if method is fields.Number._serialize and getattr(field, "num_type", None) is int \
+            and not field.as_string:
+        return int
+    return None
 
 
 def _nested(schema: Schema):
