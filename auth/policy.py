@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from flask import g, request
 from sqlalchemy import and_, bindparam, false, or_, select, true
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import ColumnProperty, load_only
 
 from auth.models import ROLES, RoleAssignment, TokenFamily, User
 from auth.scopes import scope_model
@@ -73,14 +74,18 @@ def _bearer_token() -> str:
 
 
 # Built once: the statement and its compiled form are reused by every request.
+# An active user whose token family is live: no row otherwise. The checks are in the
+# WHERE clause rather than columns to read back: on MariaDB every column of a result is
+# a descriptor for the driver to parse, on every request.
 _CALLER = (
-    select(User.status, User.is_superuser, TokenFamily.revoked_at, RoleAssignment.role,
-           RoleAssignment.scope_type, RoleAssignment.scope_id, RoleAssignment.department)
+    select(User.is_superuser, RoleAssignment.role, RoleAssignment.scope_type,
+           RoleAssignment.scope_id, RoleAssignment.department)
     .select_from(User)
     .join(TokenFamily, and_(TokenFamily.user_id == User.id,
-                            TokenFamily.id == bindparam("family_id")))
+                            TokenFamily.id == bindparam("family_id"),
+                            TokenFamily.revoked_at.is_(None)))
     .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
-    .where(User.id == bindparam("user_id")))
+    .where(User.id == bindparam("user_id"), User.status == "active"))
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ def authenticate() -> Caller:
     """
     user_id, family_id = g.get("identity_source", _bearer_identity)()
     rows = _first_read(_CALLER, {"user_id": user_id, "family_id": family_id})
-    if not rows or rows[0].revoked_at is not None or rows[0].status != "active":
+    if not rows:
         raise Unauthorized("登录已失效，请重新登录", code="TOKEN_INVALID")
     g.caller = Caller(user_id, bool(rows[0].is_superuser))
     g.grants = _with_city_counties(tuple(Grant(r.role, r.scope_type, r.scope_id,
@@ -189,25 +194,31 @@ def require_role(roles) -> None:
         raise Forbidden()
 
 
-def load_scoped(model, obj_id, roles=None):
+def load_scoped(model, obj_id, roles=None, columns: tuple = ()):
     """Load `model` by id if it lies in the caller's scope for `roles`, else 404.
 
-    Routes also use it for ids named in a request body (a village, a member…).
+    Routes also use it for ids named in a request body (a village, a member…). With
+    `columns`, only those and the scope's are loaded (`access`).
     """
     roles = roles if roles is not None else g.get("policy_roles", ANY_USER)
     if not isinstance(obj_id, int) or isinstance(obj_id, bool) or not 0 < obj_id <= MAX_ID:
         raise NotFound()
-    obj = db.session.execute(_by_id(model), {"id": obj_id}).scalar_one_or_none()
+    obj = db.session.execute(_by_id(model, columns), {"id": obj_id}).scalar_one_or_none()
     if obj is None or not in_scope(obj, roles):
         raise NotFound()
     return obj
 
 
 @functools.cache
-def _by_id(model):
+def _by_id(model, columns: tuple = ()):
     """`model` by its id, the statement built once: `session.get` builds and hashes one
     per call, a fair part of an object read's CPU (docs/performance.md)."""
-    return select(model).where(model.id == bindparam("id"))
+    stmt = select(model).where(model.id == bindparam("id"))
+    if columns:
+        scope = [column for attr in SCOPE_ATTR.values()
+                 if isinstance(column := model.__mapper__.attrs.get(attr), ColumnProperty)]
+        stmt = stmt.options(load_only(model.id, *columns, *(c.class_attribute for c in scope)))
+    return stmt
 
 
 def scoped(stmt, model, roles=None):
@@ -256,12 +267,15 @@ def require_reviewer_of(county_id: int, department: str) -> None:
         raise Forbidden("只有该部门的考核人员可以评分")
 
 
-def access(roles, model=None, id_arg: str | None = None):
+def access(roles, model=None, id_arg: str | None = None, *, columns: tuple = ()):
     """Declare who may call a view; load and scope-check the object named by `id_arg`.
 
     The loaded object replaces the path argument, under its name without `_id`
     (`coop_id` → `coop`). Put it above the smorest decorators so 401/403/404 come
-    before body validation.
+    before body validation. A read view that shows only some of the object's columns
+    names them in `columns`: the rest are not loaded (on MariaDB every column of a result
+    costs the driver a descriptor to parse), and one the view reads after all is loaded
+    then, by one more statement (tests/integration/test_round_trips.py counts them).
     """
     if roles not in (ANY_USER,):
         unknown = set(roles) - set(ROLES)
@@ -277,7 +291,7 @@ def access(roles, model=None, id_arg: str | None = None):
             require_role(roles)
             g.policy_roles = roles
             if model is not None:
-                obj = load_scoped(model, kwargs.pop(id_arg), roles)
+                obj = load_scoped(model, kwargs.pop(id_arg), roles, columns)
                 kwargs[id_arg.removesuffix("_id")] = obj
             return view(*args, **kwargs)
 

@@ -30,7 +30,7 @@ def _reveal(member_or_coop) -> bool:
 
 @blp.route("/cooperatives/<int:coop_id>/members")
 class Members(MethodView):
-    @access(COOP_READ, Cooperative, "coop_id")
+    @access(COOP_READ, Cooperative, "coop_id", columns=(Cooperative.id,))
     @blp.arguments(MemberListArgs, location="query")
     @blp.response(200, page_schema(MemberOut))
     def get(self, args, coop):
@@ -71,7 +71,7 @@ class MemberImport(MethodView):
 
 @blp.route("/members/<int:member_id>")
 class MemberItem(MethodView):
-    @access(MEMBER_READ, Member, "member_id")
+    @access(MEMBER_READ, Member, "member_id", columns=members.SHOWN)
     @blp.response(200, MemberOut)
     def get(self, member):
         return members.member_view(member, _reveal(member))
