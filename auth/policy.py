@@ -19,9 +19,9 @@ import functools
 from dataclasses import dataclass
 
 from flask import g, request
-from sqlalchemy import and_, bindparam, false, or_, select, true
+from sqlalchemy import and_, bindparam, false, inspect, or_, select, true
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import ColumnProperty, load_only
+from sqlalchemy.orm import ColumnProperty, aliased, load_only
 
 from auth.models import ROLES, RoleAssignment, TokenFamily, User
 from auth.scopes import scope_model
@@ -102,26 +102,47 @@ def _bearer_identity() -> tuple[int, int]:
     return int(claims["sub"]), claims["fam"]
 
 
-def authenticate() -> Caller:
+def authenticate(load: tuple | None = None):
     """Resolve the bearer token to an active user whose token family is not revoked.
 
     One query, read as plain rows: the user, the token family and every role assignment
     (an outer join, so a user without roles still gets one row). This runs on every
     request, so it avoids ORM object loading; `current_user()` loads the ORM user only for
     the views that need it.
+
+    With `load` = (model, id, columns) the object the path names comes in the same
+    statement (`_caller_and`), and is returned (None if there is no such row): on
+    MariaDB a statement is a network exchange the driver parses in Python, the largest
+    single cost of an object read. Nothing of the object is looked at before the caller
+    is known valid.
     """
     user_id, family_id = g.get("identity_source", _bearer_identity)()
-    rows = _first_read(_CALLER, {"user_id": user_id, "family_id": family_id})
+    params = {"user_id": user_id, "family_id": family_id}
+    if load is None:
+        rows = _first_read(_CALLER, params)
+    else:
+        model, obj_id, columns = load
+        rows = _first_read(_caller_and(model, columns), {**params, "id": obj_id}, orm=True)
     if not rows:
         raise Unauthorized("登录已失效，请重新登录", code="TOKEN_INVALID")
     g.caller = Caller(user_id, bool(rows[0].is_superuser))
     g.grants = _with_city_counties(tuple(Grant(r.role, r.scope_type, r.scope_id,
                                                r.department or "")
                                          for r in rows if r.role is not None))
-    return g.caller
+    return rows[0][-1] if load is not None else g.caller
 
 
-def _first_read(stmt, params) -> list:
+@functools.cache
+def _caller_and(model, columns: tuple = ()):
+    """The caller query with `model`'s row of id `:id` beside each of its rows (an outer
+    join on the id alone: the caller's rows come whether or not the object exists)."""
+    # Aliased: the object may be of a table the caller query reads too (a user, a role).
+    target = aliased(model)
+    stmt = _CALLER.add_columns(target).outerjoin(target, target.id == bindparam("id"))
+    return stmt.options(_only(target, columns)) if columns else stmt
+
+
+def _first_read(stmt, params, orm: bool = False) -> list:
     """The request's first statement, read again once if its pooled connection had been
     dropped (a server restart, a KILL, a failover, an idle timeout).
 
@@ -130,14 +151,20 @@ def _first_read(stmt, params) -> list:
     pool opened before it; nothing has been written yet, so the read simply runs again
     on a fresh connection.
     """
+    def read():
+        # ORM rows when the statement loads an object, plain rows straight from the
+        # connection otherwise.
+        return (db.session.execute(stmt, params) if orm
+                else db.session.connection().execute(stmt, params)).all()
+
     try:
-        return db.session.connection().execute(stmt, params).all()
+        return read()
     except DBAPIError as exc:
         session = db.session
         if not exc.connection_invalidated or session.new or session.dirty or session.deleted:
             raise
     db.session.rollback()
-    return db.session.connection().execute(stmt, params).all()
+    return read()
 
 
 def _with_city_counties(grants: tuple[Grant, ...]) -> tuple[Grant, ...]:
@@ -214,11 +241,17 @@ def _by_id(model, columns: tuple = ()):
     """`model` by its id, the statement built once: `session.get` builds and hashes one
     per call, a fair part of an object read's CPU (docs/performance.md)."""
     stmt = select(model).where(model.id == bindparam("id"))
-    if columns:
-        scope = [column for attr in SCOPE_ATTR.values()
-                 if isinstance(column := model.__mapper__.attrs.get(attr), ColumnProperty)]
-        stmt = stmt.options(load_only(model.id, *columns, *(c.class_attribute for c in scope)))
-    return stmt
+    return stmt.options(_only(model, columns)) if columns else stmt
+
+
+def _only(entity, columns: tuple):
+    """Load `columns` of `entity` (a model or an alias of one), its id and its scope's
+    columns; nothing else."""
+    mapper = inspect(entity).mapper
+    scope = [attr for attr in SCOPE_ATTR.values()
+             if isinstance(mapper.attrs.get(attr), ColumnProperty)]
+    names = ["id", *(column.key for column in columns), *scope]
+    return load_only(*(getattr(entity, name) for name in dict.fromkeys(names)))
 
 
 def scoped(stmt, model, roles=None):
@@ -287,12 +320,21 @@ def access(roles, model=None, id_arg: str | None = None, *, columns: tuple = ())
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            authenticate()
+            if model is None:
+                authenticate()
+                require_role(roles)
+                g.policy_roles = roles
+                return view(*args, **kwargs)
+            obj_id = kwargs.pop(id_arg)
+            valid_id = isinstance(obj_id, int) and not isinstance(obj_id, bool) \
+                and 0 < obj_id <= MAX_ID
+            # 401, then 403, then 404: the object is judged only after its caller.
+            obj = authenticate((model, obj_id, columns) if valid_id else None)
             require_role(roles)
             g.policy_roles = roles
-            if model is not None:
-                obj = load_scoped(model, kwargs.pop(id_arg), roles, columns)
-                kwargs[id_arg.removesuffix("_id")] = obj
+            if not valid_id or obj is None or not in_scope(obj, roles):
+                raise NotFound()
+            kwargs[id_arg.removesuffix("_id")] = obj
             return view(*args, **kwargs)
 
         wrapper._policy = Policy(roles, model, id_arg)
