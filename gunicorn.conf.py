@@ -6,6 +6,7 @@ CPU-bound Python; threads only add GIL hand-offs), and CPUs + 1 workers beat 2 Ã
 (more processes than cores just queue). nginx in front buffers slow clients, so a sync
 worker never waits on a phone's network. docs/performance.md has the numbers.
 """
+import gc
 import multiprocessing
 import os
 
@@ -43,3 +44,12 @@ def post_fork(server, worker):
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
+
+
+def pre_fork(server, worker):
+    """Freeze what the preloaded app built (modules, mappers, schemas: most of a worker's
+    objects) before the fork. Python's collector then never walks them again: a full
+    collection that lands in a request walks only what requests made, not the whole app
+    (docs/performance.md, "CPU per request"), and the collector does not touch, and so
+    copy, the pages the workers share with the master."""
+    gc.freeze()
