@@ -73,19 +73,28 @@ def _bearer_token() -> str:
     return token.strip()
 
 
+def _caller_query(target=None):
+    """An active user whose token family is live, with every role assignment (no row
+    otherwise); with `target`, the row of that model whose id is `:id` beside each.
+
+    The checks are in the WHERE clause rather than columns to read back: on MariaDB every
+    column of a result is a descriptor for the driver to parse, on every request. The
+    object is outer-joined to the user first, on its id alone, so the caller's rows come
+    whether or not it exists (joined later, SQLAlchemy's MySQL compiler would warn of a
+    cartesian product it cannot see through)."""
+    stmt = select(User.is_superuser, RoleAssignment.role, RoleAssignment.scope_type,
+                  RoleAssignment.scope_id, RoleAssignment.department).select_from(User)
+    if target is not None:
+        stmt = stmt.add_columns(target).outerjoin(target, target.id == bindparam("id"))
+    return (stmt.join(TokenFamily, and_(TokenFamily.user_id == User.id,
+                                        TokenFamily.id == bindparam("family_id"),
+                                        TokenFamily.revoked_at.is_(None)))
+            .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(User.id == bindparam("user_id"), User.status == "active"))
+
+
 # Built once: the statement and its compiled form are reused by every request.
-# An active user whose token family is live: no row otherwise. The checks are in the
-# WHERE clause rather than columns to read back: on MariaDB every column of a result is
-# a descriptor for the driver to parse, on every request.
-_CALLER = (
-    select(User.is_superuser, RoleAssignment.role, RoleAssignment.scope_type,
-           RoleAssignment.scope_id, RoleAssignment.department)
-    .select_from(User)
-    .join(TokenFamily, and_(TokenFamily.user_id == User.id,
-                            TokenFamily.id == bindparam("family_id"),
-                            TokenFamily.revoked_at.is_(None)))
-    .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
-    .where(User.id == bindparam("user_id"), User.status == "active"))
+_CALLER = _caller_query()
 
 
 @dataclass(frozen=True)
@@ -134,11 +143,10 @@ def authenticate(load: tuple | None = None):
 
 @functools.cache
 def _caller_and(model, columns: tuple = ()):
-    """The caller query with `model`'s row of id `:id` beside each of its rows (an outer
-    join on the id alone: the caller's rows come whether or not the object exists)."""
+    """The caller query with the object of `model` named by `:id`, built once."""
     # Aliased: the object may be of a table the caller query reads too (a user, a role).
     target = aliased(model)
-    stmt = _CALLER.add_columns(target).outerjoin(target, target.id == bindparam("id"))
+    stmt = _caller_query(target)
     return stmt.options(_only(target, columns)) if columns else stmt
 
 
