@@ -43,7 +43,7 @@ from typing import Callable, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from coop.errors import Conflict, DomainError, db_error_code, is_retryable
@@ -84,11 +84,38 @@ def unit_of_work(session: Session | None = None):
 
 
 def _commit(session: Session) -> None:
+    if not _may_have_written(session):
+        # A COMMIT could change nothing; its bookkeeping is a few per cent of a small
+        # read's CPU (docs/performance.md). Loaded objects are expired as a commit would,
+        # so that a later unit of work in the same session (a CLI command's next step)
+        # reads them again.
+        session.expire_all()
+        return
     try:
         session.commit()
     except BaseException:   # a failed commit (a lost race, a certification failure)
         session.rollback()
         raise
+
+
+def _may_have_written(session: Session) -> bool:
+    """False only when a COMMIT could change nothing: no object added, changed or
+    deleted, nothing queued for the commit in `session.info` (the audit trail's pending
+    entries), and no database transaction open on the connection. One opens before the
+    first write of any kind — an ORM flush, a Core UPDATE (`transition()`), an INSERT, a
+    SAVEPOINT, a locking read: SQLite's own state (`in_transaction`), and on MariaDB
+    coop/dbconn.py's (`began`, or autocommit off for an isolation level). Any other
+    driver: True, commit as always."""
+    if session.new or session.dirty or session.deleted or session.info:
+        return True
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction():
+        return False
+    dbapi = session.connection().connection.dbapi_connection
+    if hasattr(dbapi, "began"):
+        return dbapi.began or not dbapi.get_autocommit()
+    return getattr(dbapi, "in_transaction", True)
 
 
 @dataclass
