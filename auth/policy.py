@@ -229,27 +229,30 @@ def require_role(roles) -> None:
         raise Forbidden()
 
 
-def load_scoped(model, obj_id, roles=None, columns: tuple = ()):
+def load_scoped(model, obj_id, roles=None):
     """Load `model` by id if it lies in the caller's scope for `roles`, else 404.
 
-    Routes also use it for ids named in a request body (a village, a member…). With
-    `columns`, only those and the scope's are loaded (`access`).
+    Routes use it for ids named in a request body (a village, a member…); the object a
+    path names comes with the caller (`access`).
     """
     roles = roles if roles is not None else g.get("policy_roles", ANY_USER)
-    if not isinstance(obj_id, int) or isinstance(obj_id, bool) or not 0 < obj_id <= MAX_ID:
+    if not _valid_id(obj_id):
         raise NotFound()
-    obj = db.session.execute(_by_id(model, columns), {"id": obj_id}).scalar_one_or_none()
+    obj = db.session.execute(_by_id(model), {"id": obj_id}).scalar_one_or_none()
     if obj is None or not in_scope(obj, roles):
         raise NotFound()
     return obj
 
 
+def _valid_id(obj_id) -> bool:
+    return isinstance(obj_id, int) and not isinstance(obj_id, bool) and 0 < obj_id <= MAX_ID
+
+
 @functools.cache
-def _by_id(model, columns: tuple = ()):
+def _by_id(model):
     """`model` by its id, the statement built once: `session.get` builds and hashes one
     per call, a fair part of an object read's CPU (docs/performance.md)."""
-    stmt = select(model).where(model.id == bindparam("id"))
-    return stmt.options(_only(model, columns)) if columns else stmt
+    return select(model).where(model.id == bindparam("id"))
 
 
 def _only(entity, columns: tuple):
@@ -334,8 +337,7 @@ def access(roles, model=None, id_arg: str | None = None, *, columns: tuple = ())
                 g.policy_roles = roles
                 return view(*args, **kwargs)
             obj_id = kwargs.pop(id_arg)
-            valid_id = isinstance(obj_id, int) and not isinstance(obj_id, bool) \
-                and 0 < obj_id <= MAX_ID
+            valid_id = _valid_id(obj_id)
             # 401, then 403, then 404: the object is judged only after its caller.
             obj = authenticate((model, obj_id, columns) if valid_id else None)
             require_role(roles)

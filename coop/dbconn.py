@@ -67,6 +67,13 @@ def _lazy_transaction_class(base: type) -> type:
                 if self.began and _ENDS.match(raw):
                     self.began = False
 
+        @property
+        def in_transaction(self) -> bool:
+            """As sqlite3's: whether a COMMIT would end something (coop/transaction.py).
+            Outside autocommit (an isolation level was set) every statement is
+            transactional."""
+            return self.began or not self.get_autocommit()
+
         def begin(self):
             super().begin()
             self.began = True

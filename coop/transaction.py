@@ -103,19 +103,15 @@ def _may_have_written(session: Session) -> bool:
     deleted, nothing queued for the commit in `session.info` (the audit trail's pending
     entries), and no database transaction open on the connection. One opens before the
     first write of any kind — an ORM flush, a Core UPDATE (`transition()`), an INSERT, a
-    SAVEPOINT, a locking read: SQLite's own state (`in_transaction`), and on MariaDB
-    coop/dbconn.py's (`began`, or autocommit off for an isolation level). Any other
-    driver: True, commit as always."""
+    SAVEPOINT, a locking read: the connection's `in_transaction`, sqlite3's own and on
+    MariaDB coop/dbconn.py's. A driver without it: True, commit as always."""
     if session.new or session.dirty or session.deleted or session.info:
         return True
     if isinstance(session, scoped_session):
         session = session()
     if not session.in_transaction():
         return False
-    dbapi = session.connection().connection.dbapi_connection
-    if hasattr(dbapi, "began"):
-        return dbapi.began or not dbapi.get_autocommit()
-    return getattr(dbapi, "in_transaction", True)
+    return getattr(session.connection().connection.dbapi_connection, "in_transaction", True)
 
 
 @dataclass

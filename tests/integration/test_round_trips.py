@@ -160,17 +160,20 @@ def test_an_object_read_is_the_caller_and_the_object_and_nothing_else(
 def test_a_column_an_object_read_left_out_is_loaded_when_read(client, db, coop_world, app):
     """`access(..., columns=)` is a promise about the view; a view that reads another
     column after all gets it, by one more statement, never a wrong value."""
-    from auth.policy import load_scoped
+    from flask import g
+    from auth.policy import authenticate
+    from auth.tokens import decode
     from coop.registry.members import SHOWN
     from coop.registry.models import Member
     member = coop_world["members"][3]
     expected = member.id_card_enc
+    _, headers = coop_world["manager"]
     db.session.close()
-    with app.test_request_context():
-        from flask import g
-        from auth.policy import Caller
-        g.caller = Caller(0, True)
-        loaded = load_scoped(Member, member.id, columns=SHOWN)
+    with app.test_request_context(headers=headers):
+        claims = decode(headers["Authorization"].removeprefix("Bearer "), "access")
+        g.identity_source = lambda: (int(claims["sub"]), claims["fam"])
+        loaded = authenticate((Member, member.id, SHOWN))
+        assert loaded.id == member.id
         assert "id_card_enc" not in vars(loaded)
         assert loaded.id_card_enc == expected
     db.session.rollback()
