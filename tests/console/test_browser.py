@@ -74,6 +74,9 @@ def browser(tmp_path):
     driver.quit()
 
 
+LATE_REPORT = "does not belong to the document"
+
+
 def click(element):
     """Click; Chromium may report the click after the next page has replaced the element
     ("Node … does not belong to the document"): the click was made."""
@@ -81,8 +84,27 @@ def click(element):
     try:
         element.click()
     except WebDriverException as exc:
-        if "does not belong to the document" not in str(exc):
+        if LATE_REPORT not in str(exc):
             raise
+
+
+def replaced(page):
+    """A wait condition: `page` (the old <html>) is gone. Selenium's `staleness_of` knows
+    only StaleElementReferenceException; Chromium sometimes says the same thing as the
+    late report above (seen in CI after a disburse click)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def gone(_driver) -> bool:
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if LATE_REPORT not in str(exc):
+                raise
+            return True
+        return False
+    return gone
 
 
 class Console:
@@ -113,11 +135,10 @@ class Console:
 
     def submit(self, button):
         """Click and wait for the next page (a form POST answers with a new page)."""
-        from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.ui import WebDriverWait
         page = self.driver.find_element("tag name", "html")
         click(button)
-        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, 20).until(replaced(page))
         self._collect()
 
     def login(self, phone: str):
@@ -125,11 +146,10 @@ class Console:
         self.fill("phone", phone)
         self.fill("password", PASSWORD)
         # The keyboard submits the form: Enter in the password field.
-        from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.ui import WebDriverWait
         page = self.driver.find_element("tag name", "html")
         self.driver.find_element("name", "password").send_keys("\n")
-        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, 20).until(replaced(page))
         self._collect()
         assert "退出登录" in self.driver.page_source, self.text()
 
