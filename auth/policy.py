@@ -16,12 +16,14 @@ cooperative; the member role those whose `member_id` is its member record.
 from __future__ import annotations
 
 import functools
+from collections import namedtuple
 from dataclasses import dataclass
+from inspect import getattr_static as inspect_static
 
 from flask import g, request
 from sqlalchemy import and_, bindparam, false, inspect, or_, select, true
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import ColumnProperty, aliased, load_only
+from sqlalchemy.orm import ColumnProperty, aliased
 
 from auth.models import ROLES, RoleAssignment, TokenFamily, User
 from auth.scopes import scope_model
@@ -73,9 +75,10 @@ def _bearer_token() -> str:
     return token.strip()
 
 
-def _caller_query(target=None):
+def _caller_query(target=None, columns: tuple = ()):
     """An active user whose token family is live, with every role assignment (no row
-    otherwise); with `target`, the row of that model whose id is `:id` beside each.
+    otherwise); with `target`, the row of that model whose id is `:id` beside each (the
+    object, or only its `columns`).
 
     The checks are in the WHERE clause rather than columns to read back: on MariaDB every
     column of a result is a descriptor for the driver to parse, on every request. The
@@ -85,7 +88,8 @@ def _caller_query(target=None):
     stmt = select(User.is_superuser, RoleAssignment.role, RoleAssignment.scope_type,
                   RoleAssignment.scope_id, RoleAssignment.department).select_from(User)
     if target is not None:
-        stmt = stmt.add_columns(target).outerjoin(target, target.id == bindparam("id"))
+        stmt = (stmt.add_columns(*(columns or (target,)))
+                .outerjoin(target, target.id == bindparam("id")))
     return (stmt.join(TokenFamily, and_(TokenFamily.user_id == User.id,
                                         TokenFamily.id == bindparam("family_id"),
                                         TokenFamily.revoked_at.is_(None)))
@@ -95,6 +99,7 @@ def _caller_query(target=None):
 
 # Built once: the statement and its compiled form are reused by every request.
 _CALLER = _caller_query()
+CALLER_COLUMNS = len(_CALLER.selected_columns)
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,8 @@ def authenticate(load: tuple | None = None):
     statement (`_caller_and`), and is returned (None if there is no such row): on
     MariaDB a statement is a network exchange the driver parses in Python, the largest
     single cost of an object read. Nothing of the object is looked at before the caller
-    is known valid.
+    is known valid. With `columns`, what is returned is not an ORM object but a row of
+    those columns (`shown_row`).
     """
     user_id, family_id = g.get("identity_source", _bearer_identity)()
     params = {"user_id": user_id, "family_id": family_id}
@@ -131,23 +137,55 @@ def authenticate(load: tuple | None = None):
         rows = _first_read(_CALLER, params)
     else:
         model, obj_id, columns = load
-        rows = _first_read(_caller_and(model, columns), {**params, "id": obj_id}, orm=True)
+        stmt, shown = _caller_and(model, columns)
+        rows = _first_read(stmt, {**params, "id": obj_id}, orm=shown is None)
     if not rows:
         raise Unauthorized("登录已失效，请重新登录", code="TOKEN_INVALID")
     g.caller = Caller(user_id, bool(rows[0].is_superuser))
     g.grants = _with_city_counties(tuple(Grant(r.role, r.scope_type, r.scope_id,
                                                r.department or "")
                                          for r in rows if r.role is not None))
-    return rows[0][-1] if load is not None else g.caller
+    if load is None:
+        return g.caller
+    if shown is None:
+        return rows[0][-1]
+    values = rows[0][CALLER_COLUMNS:]
+    return None if values[0] is None else shown._make(values)
 
 
 @functools.cache
 def _caller_and(model, columns: tuple = ()):
-    """The caller query with the object of `model` named by `:id`, built once."""
+    """The caller query with the object of `model` named by `:id`, built once; with
+    `columns`, only those (and its id and scope's), and the row type they are read into.
+    """
     # Aliased: the object may be of a table the caller query reads too (a user, a role).
     target = aliased(model)
-    stmt = _caller_query(target)
-    return stmt.options(_only(target, columns)) if columns else stmt
+    if not columns:
+        return _caller_query(target), None
+    shown = shown_row(model, columns)
+    return _caller_query(target, tuple(getattr(target, name) for name in shown._fields)), shown
+
+
+@functools.cache
+def shown_row(model, columns: tuple):
+    """The type of a read view's object: a named tuple of `columns` of `model`, its id
+    (first) and its scope's columns, with the model's scope properties (`member_id` is
+    a member's `id`) so that `in_scope` judges it as it judges the object.
+
+    Not an ORM object: loading one costs more CPU than the whole statement's round trip
+    on SQLite, and a good part of it on MariaDB (docs/performance.md). A view that reads
+    a column it did not name fails with AttributeError in its first test, rather than
+    showing nothing or costing a statement unseen.
+    """
+    mapper = inspect(model)
+    scope = [attr for attr in SCOPE_ATTR.values()
+             if isinstance(mapper.attrs.get(attr), ColumnProperty)]
+    names = tuple(dict.fromkeys(["id", *(column.key for column in columns), *scope]))
+    # A scope attribute that is not a column is a (hybrid) property of the others.
+    properties = {attr: property(getter) for attr in SCOPE_ATTR.values() if attr not in names
+                  and (getter := getattr(inspect_static(model, attr, None), "fget", None))}
+    return type(f"{model.__name__}Shown", (namedtuple(f"{model.__name__}Row", names),),
+                {"__slots__": (), **properties})
 
 
 def _first_read(stmt, params, orm: bool = False) -> list:
@@ -255,16 +293,6 @@ def _by_id(model):
     return select(model).where(model.id == bindparam("id"))
 
 
-def _only(entity, columns: tuple):
-    """Load `columns` of `entity` (a model or an alias of one), its id and its scope's
-    columns; nothing else."""
-    mapper = inspect(entity).mapper
-    scope = [attr for attr in SCOPE_ATTR.values()
-             if isinstance(mapper.attrs.get(attr), ColumnProperty)]
-    names = ["id", *(column.key for column in columns), *scope]
-    return load_only(*(getattr(entity, name) for name in dict.fromkeys(names)))
-
-
 def scoped(stmt, model, roles=None):
     """Restrict a SELECT on `model` to the caller's scope, in SQL."""
     attrs, values = scope_of(model, roles)
@@ -317,9 +345,9 @@ def access(roles, model=None, id_arg: str | None = None, *, columns: tuple = ())
     The loaded object replaces the path argument, under its name without `_id`
     (`coop_id` → `coop`). Put it above the smorest decorators so 401/403/404 come
     before body validation. A read view that shows only some of the object's columns
-    names them in `columns`: the rest are not loaded (on MariaDB every column of a result
-    costs the driver a descriptor to parse), and one the view reads after all is loaded
-    then, by one more statement (tests/integration/test_round_trips.py counts them).
+    names them in `columns`: it gets a row of those (`shown_row`), not the ORM object,
+    and the rest are not read (on MariaDB every column of a result costs the driver a
+    descriptor to parse; tests/integration/test_round_trips.py checks the statement).
     """
     if roles not in (ANY_USER,):
         unknown = set(roles) - set(ROLES)

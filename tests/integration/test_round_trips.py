@@ -157,25 +157,29 @@ def test_an_object_read_is_the_caller_and_the_object_and_nothing_else(
         assert hidden not in member_select, member_select
 
 
-def test_a_column_an_object_read_left_out_is_loaded_when_read(client, db, coop_world, app):
-    """`access(..., columns=)` is a promise about the view; a view that reads another
-    column after all gets it, by one more statement, never a wrong value."""
+def test_an_object_read_with_columns_gets_those_columns_and_its_scope(client, db,
+                                                                     coop_world, app):
+    """`access(..., columns=)` gives the view a row of its columns, the same values the
+    ORM object holds, judged by the same scope rule (a member's `member_id` is its id);
+    a column the view did not name is an error at once, never a silent blank."""
     from flask import g
-    from auth.policy import authenticate
+    from auth.policy import authenticate, in_scope
     from auth.tokens import decode
     from coop.registry.members import SHOWN
     from coop.registry.models import Member
     member = coop_world["members"][3]
-    expected = member.id_card_enc
     _, headers = coop_world["manager"]
-    db.session.close()
     with app.test_request_context(headers=headers):
         claims = decode(headers["Authorization"].removeprefix("Bearer "), "access")
         g.identity_source = lambda: (int(claims["sub"]), claims["fam"])
         loaded = authenticate((Member, member.id, SHOWN))
-        assert loaded.id == member.id
-        assert "id_card_enc" not in vars(loaded)
-        assert loaded.id_card_enc == expected
+        for column in SHOWN:
+            assert getattr(loaded, column.key) == getattr(member, column.key), column.key
+        assert (loaded.member_id, loaded.county_id) == (member.id, member.county_id)
+        assert in_scope(loaded, ("coop_manager",))
+        with pytest.raises(AttributeError):
+            loaded.id_card_enc
+        assert authenticate((Member, member.id + 10_000, SHOWN)) is None
     db.session.rollback()
 
 
