@@ -162,10 +162,15 @@ def applications_page(session: Session, county_id: int | None, status: str | Non
     return result
 
 
+# What the list shows: every column but the row's own bookkeeping.
+LISTED = tuple(column for column in SubsidyApplication.__table__.columns
+               if column.key != "updated_at")
+
+
 @lru_cache(maxsize=None)
 def _applications(by_county: bool, by_status: bool, scope_attrs) -> PageQuery:
     """The list's statements for one shape of its filters and scope, built once."""
-    stmt = select(SubsidyApplication.__table__).order_by(SubsidyApplication.id.desc())
+    stmt = select(*LISTED).order_by(SubsidyApplication.id.desc())
     if by_county:
         stmt = stmt.where(SubsidyApplication.county_id == bindparam("county_id"))
     if by_status:

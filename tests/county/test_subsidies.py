@@ -158,6 +158,10 @@ def test_listing_is_scoped_filtered_and_paginated(client, world, make):
     assert [x["id"] for x in page["items"]] == [ids[2], ids[1]]
     everything = client.get("/api/v1/subsidy-applications", headers=world.finance1[1]).get_json()
     assert everything["total"] == 6
+    # An item of the list is what the application's own page shows, field for field.
+    for item in everything["items"][:2]:
+        assert item == client.get(f"/api/v1/subsidy-applications/{item['id']}",
+                                  headers=world.finance1[1]).get_json()
     assert client.get("/api/v1/subsidy-applications?per_page=101",
                       headers=world.finance1[1]).status_code == 422
     assert client.get("/api/v1/subsidy-applications?status=paid",

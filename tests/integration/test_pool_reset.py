@@ -88,3 +88,25 @@ def test_a_snapshot_reader_keeps_its_transaction_and_the_pool_gets_autocommit_ba
     assert dbapi.get_autocommit() and not in_transaction(dbapi)
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM users")).scalar() == before + 1
+
+
+def test_dates_come_back_from_the_server_as_they_went_in(db, make):
+    """Read through the connection's own decoders: a member's DATE and DATETIME columns,
+    microseconds included, round-trip exactly on either driver."""
+    from datetime import date, datetime, timezone
+    from sqlalchemy import select
+    from coop.registry.models import Member
+    member = make.member(make.cooperative(), joined_on=date(2019, 2, 28))
+    stamp = datetime(2026, 12, 7, 9, 38, 12, 52687, tzinfo=timezone.utc)
+    member.created_at = stamp
+    db.session.commit()
+    db.session.expire_all()
+    row = db.session.execute(select(Member.joined_on, Member.created_at, Member.left_on)
+                             .where(Member.id == member.id)).one()
+    assert tuple(row) == (date(2019, 2, 28), stamp, None)
+    dbapi = db.session.connection().connection.dbapi_connection
+    if db.engine.dialect.driver == "pymysql":
+        from pymysql.constants import FIELD_TYPE
+        from coop.dbconn import _date, _datetime
+        assert (dbapi.decoders[FIELD_TYPE.DATE], dbapi.decoders[FIELD_TYPE.DATETIME]) \
+            == (_date, _datetime)
