@@ -22,7 +22,8 @@ after another, at 32 connections and at 1 connection (`--connections 32,1`):
 
 and prints requests/s, p50 and p99 beside the ceiling's and the minimal app's requests/s
 (the median of `--rounds` rounds, each ratio taken against the yardsticks measured in the
-same round). On MariaDB it runs once per driver (`--driver pymysql|mysqlclient|both`,
+same round: the minimal app runs again between every two endpoints, and an endpoint is
+compared with the mean of its runs just before and after). On MariaDB it runs once per driver (`--driver pymysql|mysqlclient|both`,
 default both: the same seeded database served through `mysql+pymysql://` and
 `mysql+mysqldb://`, the minimal app on the same driver), and ends with a summary: object
 read and lists of 20 as % of the minimal app, 1-connection p99, and mysqlclient against
@@ -275,24 +276,36 @@ def run_database(label: str, url: str, args, folder: Path, data: dict | None = N
             for path, token in requests:
                 check(f"http://127.0.0.1:{port}{path}", token)
         for connections in args.connections:
-            # Rounds of (ceiling, every endpoint): each ratio is to the ceiling measured
-            # seconds before it, and the median round is reported — a shared VM's speed
-            # drifts by ±20 % over minutes, ratios much less.
+            # Rounds of (ceiling, every endpoint): each ratio is to the yardsticks measured
+            # seconds around it, and the median round is reported — a shared VM's speed
+            # drifts by ±20 % over minutes, ratios much less. The minimal app runs again
+            # between every two endpoints (ROUND), and each endpoint's share is of the mean
+            # of the minimal runs just before and just after it: a drift during the round
+            # moves both alike.
             runs: dict[str, list] = {name: [] for name in endpoints}
             for _ in range(args.rounds):
-                measured = {}
-                for name, requests in endpoints.items():
+                measured = []
+                for name in ROUND:
                     port = ports.get(name, args.port)
-                    r = measured[name] = wrk(f"http://127.0.0.1:{port}", requests,
-                                             connections, args.duration, folder)
-                    r["of_minimal"] = (r["rps"] / measured["minimal JWT+ORM"]["rps"]
-                                       if "minimal JWT+ORM" in measured else None)
-                    runs[name].append((r["rps"] / measured["ceiling"]["rps"], r))
+                    measured.append((name, wrk(f"http://127.0.0.1:{port}", endpoints[name],
+                                               connections, args.duration, folder)))
+                ceiling = measured[0][1]["rps"]
+                shown = set()       # the first run of a yardstick in the round stands for it
+                for i, (name, r) in enumerate(measured):
+                    if name in ("ceiling", "minimal JWT+ORM"):
+                        r["of_minimal"] = None
+                        if name in shown:
+                            continue
+                        shown.add(name)
+                    else:
+                        around = [m["rps"] for m in _nearest_minimal(measured, i)]
+                        r["of_minimal"] = r["rps"] / (sum(around) / len(around))
+                    runs[name].append((r["rps"] / ceiling, r))
             for name in endpoints:
                 # The median round by the share of the minimal app (of the ceiling for
                 # the two yardsticks themselves).
                 key = ((lambda run: run[1]["of_minimal"]) if runs[name][0][1]["of_minimal"]
-                       is not None and name != "minimal JWT+ORM" else (lambda run: run[0]))
+                       is not None else (lambda run: run[0]))
                 share, r = sorted(runs[name], key=key)[len(runs[name]) // 2]
                 rows.append((label, connections, name, r, share))
                 print_row(rows[-1])
@@ -301,6 +314,18 @@ def run_database(label: str, url: str, args, folder: Path, data: dict | None = N
         stop(ceiling_proc)
         stop(minimal_proc)
     return rows, data
+
+
+# A round: the ceiling, then the endpoints with the minimal app between every two.
+ROUND = ("ceiling", "minimal JWT+ORM", "object read", "members page", "minimal JWT+ORM",
+         "my payouts", "applications page", "minimal JWT+ORM", "mix", "minimal JWT+ORM")
+
+
+def _nearest_minimal(measured: list, i: int) -> list[dict]:
+    """The minimal app's runs just before and just after position `i` of a round."""
+    before = [r for name, r in measured[:i] if name == "minimal JWT+ORM"][-1:]
+    after = [r for name, r in measured[i + 1:] if name == "minimal JWT+ORM"][:1]
+    return before + after
 
 
 SWEEP = [("sync", 2, 1), ("sync", 3, 1), ("sync", 5, 1),

@@ -58,7 +58,8 @@ SCRIPTS = {
     "load.py": (["--coops", "2", "--members", "20", "--duration", "1", "--rounds", "1",
                  "--connections", "4"], [
         rf"c=4 +object read +{NUMBER} req/s +p50 +{NUMBER} ms",
-        rf"c=4 +mix +{NUMBER} req/s"]),
+        rf"c=4 +members page +{NUMBER} req/s .* {NUMBER}% of minimal",
+        rf"c=4 +mix +{NUMBER} req/s .* {NUMBER}% of minimal"]),
 }
 TIMEOUT = 180   # seconds for one script; tiny sizes take 3–30 s on the 2-core machine
 
