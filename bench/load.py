@@ -283,6 +283,7 @@ def run_database(label: str, url: str, args, folder: Path, data: dict | None = N
             # of the minimal runs just before and just after it: a drift during the round
             # moves both alike.
             runs: dict[str, list] = {name: [] for name in endpoints}
+            yardstick = []      # each round's minimal-app runs, printed: the drift corrected
             for _ in range(args.rounds):
                 measured = []
                 for name in ROUND:
@@ -290,6 +291,8 @@ def run_database(label: str, url: str, args, folder: Path, data: dict | None = N
                     measured.append((name, wrk(f"http://127.0.0.1:{port}", endpoints[name],
                                                connections, args.duration, folder)))
                 ceiling = measured[0][1]["rps"]
+                yardstick.append([f"{r['rps']:.0f}" for name, r in measured
+                                  if name == "minimal JWT+ORM"])
                 shown = set()       # the first run of a yardstick in the round stands for it
                 for i, (name, r) in enumerate(measured):
                     if name in ("ceiling", "minimal JWT+ORM"):
@@ -309,6 +312,8 @@ def run_database(label: str, url: str, args, folder: Path, data: dict | None = N
                 share, r = sorted(runs[name], key=key)[len(runs[name]) // 2]
                 rows.append((label, connections, name, r, share))
                 print_row(rows[-1])
+            print(f"   {label:19} c={connections:<3} the minimal app's runs in each round, "
+                  f"req/s: {' | '.join(', '.join(runs_) for runs_ in yardstick)}", flush=True)
     finally:
         stop(app_proc)
         stop(ceiling_proc)
