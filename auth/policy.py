@@ -99,7 +99,7 @@ def _caller_query(target=None, columns: tuple = ()):
 
 # Built once: the statement and its compiled form are reused by every request.
 _CALLER = _caller_query()
-CALLER_COLUMNS = len(_CALLER.selected_columns)
+_CALLER_COLUMNS = len(_CALLER.selected_columns)
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def authenticate(load: tuple | None = None):
         return g.caller
     if shown is None:
         return rows[0][-1]
-    values = rows[0][CALLER_COLUMNS:]
+    values = rows[0][_CALLER_COLUMNS:]
     return None if values[0] is None else shown._make(values)
 
 

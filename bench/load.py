@@ -23,11 +23,11 @@ after another, at 32 connections and at 1 connection (`--connections 32,1`):
 and prints requests/s, p50 and p99 beside the ceiling's and the minimal app's requests/s
 (the median of `--rounds` rounds, each ratio taken against the yardsticks measured in the
 same round: the minimal app runs again between every two endpoints, and an endpoint is
-compared with the mean of its runs just before and after). On MariaDB it runs once per driver (`--driver pymysql|mysqlclient|both`,
-default both: the same seeded database served through `mysql+pymysql://` and
-`mysql+mysqldb://`, the minimal app on the same driver), and ends with a summary: object
-read and lists of 20 as % of the minimal app, 1-connection p99, and mysqlclient against
-pymysql. Goals (issue 22): object read ≥ 80 % of the minimal app at 32 connections, a list
+compared with the mean of its runs just before and after). On MariaDB it runs once per
+driver (`--driver pymysql|mysqlclient|both`, default both: the same seeded database served
+through `mysql+pymysql://` and `mysql+mysqldb://`, the minimal app on the same driver),
+and ends with a summary: object read and lists of 20 as % of the minimal app, 1-connection
+p99, and mysqlclient against pymysql. Goals (issue 22): object read ≥ 80 % of the minimal app at 32 connections, a list
 page of 20 ≥ 50 %, and p99 < 10 ms for the object read at 1 connection. Needs `wrk`
 (Debian package `wrk`). The MariaDB database named by BENCH_MYSQL_URL (default
 coop_bench_load) is dropped and recreated.
@@ -283,7 +283,7 @@ def run_database(label: str, url: str, args, folder: Path, data: dict | None = N
             # of the minimal runs just before and just after it: a drift during the round
             # moves both alike.
             runs: dict[str, list] = {name: [] for name in endpoints}
-            yardstick = []      # each round's minimal-app runs, printed: the drift corrected
+            yardstick = []      # each round's minimal-app runs, printed with the results
             for _ in range(args.rounds):
                 measured = []
                 for name in ROUND:
