@@ -27,9 +27,9 @@ compared with the mean of its runs just before and after). On MariaDB it runs on
 driver (`--driver pymysql|mysqlclient|both`, default both: the same seeded database served
 through `mysql+pymysql://` and `mysql+mysqldb://`, the minimal app on the same driver),
 and ends with a summary: object read and lists of 20 as % of the minimal app, 1-connection
-p99, and mysqlclient against pymysql. Goals (issue 22): object read ≥ 80 % of the minimal app at 32 connections, a list
-page of 20 ≥ 50 %, and p99 < 10 ms for the object read at 1 connection. Needs `wrk`
-(Debian package `wrk`). The MariaDB database named by BENCH_MYSQL_URL (default
+p99, and mysqlclient against pymysql. Goals (issue 22): object read ≥ 80 % of the minimal
+app at 32 connections, a list page of 20 ≥ 50 %, and p99 < 10 ms for the object read at 1
+connection. Needs `wrk` (Debian package `wrk`). The MariaDB database named by BENCH_MYSQL_URL (default
 coop_bench_load) is dropped and recreated.
 """
 from __future__ import annotations
