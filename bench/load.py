@@ -29,8 +29,8 @@ through `mysql+pymysql://` and `mysql+mysqldb://`, the minimal app on the same d
 and ends with a summary: object read and lists of 20 as % of the minimal app, 1-connection
 p99, and mysqlclient against pymysql. Goals (issue 22): object read ≥ 80 % of the minimal
 app at 32 connections, a list page of 20 ≥ 50 %, and p99 < 10 ms for the object read at 1
-connection. Needs `wrk` (Debian package `wrk`). The MariaDB database named by BENCH_MYSQL_URL (default
-coop_bench_load) is dropped and recreated.
+connection. Needs `wrk` (Debian package `wrk`). The MariaDB database named by
+BENCH_MYSQL_URL (default coop_bench_load) is dropped and recreated.
 """
 from __future__ import annotations
 
